@@ -1,0 +1,32 @@
+# The two commands a new user needs (see README):
+#   make reproduce   set up .venv (once) and regenerate every table and figure on the embedded default
+#   make test        set up .venv (once) and run the test suite
+# Both are idempotent: a second run installs nothing.
+
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+CORES   ?= $(shell nproc)
+PROFILE ?= default
+
+.PHONY: setup reproduce test smoke clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make reproduce   set up and run the pipeline on the embedded default (PROFILE=$(PROFILE), CORES=$(CORES))"
+	@echo "make test        set up and run the test suite"
+	@echo "make smoke       the pipeline on the smoke profile"
+
+setup:
+	@bash workflow/scripts/setup_env.sh
+
+reproduce: setup
+	$(PYTHON) -m snakemake --cores $(CORES) --configfile configs/profiles/$(PROFILE).yaml
+
+smoke:
+	$(MAKE) reproduce PROFILE=smoke
+
+test: setup
+	$(PYTHON) -m pytest
+
+clean:
+	rm -rf results reports .snakemake

@@ -1,0 +1,16 @@
+# BAGS reproduction pipeline. Rules are included in data-flow order (see README, "Pipeline").
+#   snakemake --cores all                                           # embedded default profile
+#   snakemake --cores all --configfile configs/profiles/smoke.yaml  # CI-sized run
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/groups.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

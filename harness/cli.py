@@ -1,0 +1,40 @@
+"""Command line: ``python -m harness <command> ...``; ``--help`` lists the commands.
+
+Stage modules keep heavy imports (torch, mmdet) inside ``run``, so ``--help`` stays instant.
+"""
+
+import argparse
+import importlib
+import sys
+
+from harness.errors import HarnessError
+
+# command name -> module exposing HELP, add_arguments(parser), run(args); data-flow order.
+COMMANDS = {
+    "check-config": "harness.config",
+    "groups": "harness.stages.groups",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness",
+        description="BAGS reproduction harness: the pipeline stages that Snakemake runs, callable by hand.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except HarnessError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

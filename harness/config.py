@@ -1,0 +1,70 @@
+"""Profiles (``configs/profiles/*.yaml``): loading and validation, shared with Snakemake.
+
+The schema lives in ``workflow/schemas/config.schema.yaml``; ``workflow/rules/common.smk`` calls
+:func:`validate_config` on the config Snakemake loaded, so both entry points apply the same rules.
+"""
+
+import argparse
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from harness.algorithms.group_layout import validate_thresholds
+from harness.errors import InputError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+HELP = "validate a profile (configs/profiles/NAME.yaml) against the config schema"
+
+
+def load_schema() -> dict:
+    if not SCHEMA_PATH.is_file():
+        raise InputError(SCHEMA_PATH, None, "config schema not found (is the harness installed from its repository?)")
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def validate_config(config: dict, source: str) -> dict:
+    """Raise :class:`InputError` naming ``source`` and the field if ``config`` breaks the schema."""
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        field = ".".join(str(part) for part in first.absolute_path) or "(top level)"
+        raise InputError(source, field, first.message)
+    _check_thresholds(config["bins"]["thresholds"], source, "bins.thresholds")
+    for name, thresholds in config["bags"]["group_layouts"].items():
+        _check_thresholds(thresholds, source, f"bags.group_layouts.{name}")
+    return config
+
+
+def load_profile(path: str | Path) -> dict:
+    """Read and validate one profile file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "profile does not exist (profiles live in configs/profiles/)")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise InputError(path, None, f"malformed YAML: {err}") from None
+    validate_config(config if config is not None else {}, str(path))
+    if config["profile"] != path.stem:
+        raise InputError(path, "profile", f"is {config['profile']!r} but the file is named {path.name}")
+    return config
+
+
+def _check_thresholds(thresholds: list, source: str, field: str) -> None:
+    try:
+        validate_thresholds(thresholds)
+    except ValueError as err:
+        raise InputError(source, field, str(err)) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("profile", help="profile YAML file")
+
+
+def run(args: argparse.Namespace) -> None:
+    config = load_profile(args.profile)
+    layouts = ", ".join(f"{k}={v}" for k, v in config["bags"]["group_layouts"].items())
+    print(f"{args.profile}: valid (profile {config['profile']}, seeds {config['seeds']}, group layouts {layouts})")

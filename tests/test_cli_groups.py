@@ -1,0 +1,57 @@
+"""`python -m harness` command line: help, the groups command, and its bad-input behaviour."""
+
+import json
+import re
+
+import pytest
+
+from conftest import run_harness
+
+
+def test_help_lists_every_command():
+    result = run_harness("--help")
+    assert result.returncode == 0
+    for command in ("check-config", "groups"):
+        assert command in result.stdout
+
+
+def test_groups_writes_the_layout_file(micro_stats, tmp_path):
+    out = tmp_path / "layout.json"
+    result = run_harness("groups", "--stats", str(micro_stats), "--thresholds", "10", "100", "1000", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    layout = json.loads(out.read_text())
+    assert layout["thresholds"] == [10, 100, 1000]
+    assert layout["num_logits"] == 12
+    assert [g["name"] for g in layout["groups"]] == ["G0", "G1", "G2", "G3", "G4"]
+    assert layout["groups"][3] == {"name": "G3", "count_range": [100, 1000], "logit_start": 7,
+                                   "logit_length": 3, "index_0": "others", "category_ids": [3, 9]}
+    assert {"category_id": 9, "group": 3, "index": 2} in layout["label_remap"]
+
+
+@pytest.mark.parametrize("thresholds, message", [
+    (["100", "10"], "--thresholds: thresholds must be strictly increasing"),
+    (["10", "10"], "--thresholds: thresholds must be strictly increasing"),
+    (["10", "20", "30"], r"field 'categories\[\].instance_count': group G3"),
+])
+def test_bad_thresholds_fail_without_output(micro_stats, tmp_path, thresholds, message):
+    out = tmp_path / "layout.json"
+    result = run_harness("groups", "--stats", str(micro_stats), "--thresholds", *thresholds, "--out", str(out))
+    assert result.returncode == 2
+    assert re.search(message, result.stderr), result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [micro_stats]
+
+
+def test_category_without_counts_fails_without_output(write_json, tmp_path):
+    stats = write_json("stats.json", {"categories": [{"id": 1, "instance_count": 3}, {"id": 2}]})
+    out = tmp_path / "layout.json"
+    result = run_harness("groups", "--stats", str(stats), "--thresholds", "10", "--out", str(out))
+    assert result.returncode == 2
+    assert "stats.json: field 'categories[1].instance_count': missing for category id 2" in result.stderr
+    assert not out.exists()
+
+
+def test_missing_stats_file_is_a_clear_error(tmp_path):
+    result = run_harness("groups", "--stats", str(tmp_path / "none.json"), "--thresholds", "10",
+                         "--out", str(tmp_path / "o.json"))
+    assert result.returncode == 2
+    assert "none.json: category statistics / annotation file does not exist" in result.stderr

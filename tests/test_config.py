@@ -1,0 +1,55 @@
+"""Profiles validate against workflow/schemas/config.schema.yaml; unknown keys are errors."""
+
+import copy
+
+import pytest
+import yaml
+
+from conftest import REPO, run_harness
+from harness.config import load_profile, validate_config
+from harness.errors import InputError
+
+PROFILES = sorted((REPO / "configs" / "profiles").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.stem)
+def test_shipped_profiles_are_valid(profile):
+    assert load_profile(profile)["profile"] == profile.stem
+
+
+def test_smoke_and_default_exist():
+    assert {"smoke", "default"} <= {p.stem for p in PROFILES}
+
+
+def smoke():
+    return yaml.safe_load((REPO / "configs" / "profiles" / "smoke.yaml").read_text())
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda c: c.update(unknown_key=1), r"\(top level\)"),
+    (lambda c: c["bins"].update(extra=1), "bins"),
+    (lambda c: c.pop("seeds"), r"\(top level\)"),
+    (lambda c: c.update(seeds=["zero"]), "seeds.0"),
+    (lambda c: c["bins"].update(thresholds=[100, 10]), "bins.thresholds"),
+    (lambda c: c["bags"]["group_layouts"].update(n2=[10, 10]), "bags.group_layouts.n2"),
+])
+def test_invalid_configs_name_the_field(mutate, field):
+    config = copy.deepcopy(smoke())
+    mutate(config)
+    with pytest.raises(InputError, match=rf"my.yaml: field '{field}'"):
+        validate_config(config, "my.yaml")
+
+
+def test_profile_name_must_match_file_name(tmp_path):
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(smoke()))
+    with pytest.raises(InputError, match="field 'profile'"):
+        load_profile(path)
+
+
+def test_check_config_command(tmp_path):
+    assert run_harness("check-config", "configs/profiles/smoke.yaml").returncode == 0
+    bad = tmp_path / "smoke.yaml"
+    bad.write_text(yaml.safe_dump({**smoke(), "typo": 1}))
+    result = run_harness("check-config", str(bad))
+    assert result.returncode == 2 and "Additional properties are not allowed ('typo'" in result.stderr
