@@ -7,6 +7,9 @@ min_version("9.0")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/synth.smk"
+include: "workflow/rules/coco_lt.smk"
+include: "workflow/rules/dataset_stats.smk"
 include: "workflow/rules/groups.smk"
 
 

@@ -12,6 +12,10 @@ from harness.errors import HarnessError
 # command name -> module exposing HELP, add_arguments(parser), run(args); data-flow order.
 COMMANDS = {
     "check-config": "harness.config",
+    "synth": "harness.stages.synth",
+    "coco-lt": "harness.stages.coco_lt",
+    "dataset-stats": "harness.stages.dataset_stats",
+    "preview": "harness.stages.preview",
     "groups": "harness.stages.groups",
 }
 

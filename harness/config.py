@@ -33,6 +33,12 @@ def validate_config(config: dict, source: str) -> dict:
         field = ".".join(str(part) for part in first.absolute_path) or "(top level)"
         raise InputError(source, field, first.message)
     _check_thresholds(config["bins"]["thresholds"], source, "bins.thresholds")
+    low, high = config["synthetic"]["scene"]["object_size"]
+    if low > high:
+        raise InputError(source, "synthetic.scene.object_size", f"min {low} exceeds max {high}")
+    lvis = config["synthetic"]["lvis"]
+    if lvis["val_min"] > lvis["val_max"]:
+        raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")
     for name, thresholds in config["bags"]["group_layouts"].items():
         _check_thresholds(thresholds, source, f"bags.group_layouts.{name}")
     return config

@@ -1,25 +1,32 @@
 """Atomic file output: a rerun never mistakes a half-written file for a finished one."""
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 
-def write_json_atomic(path: str | os.PathLike, payload: Any, indent: int | None = 1) -> None:
-    """Write ``payload`` as JSON to ``path`` via a temporary file in the same folder and a rename."""
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it to ``path``, on error delete it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=indent)
-            handle.write("\n")
+        yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def write_json_atomic(path: str | os.PathLike, payload: Any, indent: int | None = 1) -> None:
+    """Write ``payload`` as JSON to ``path`` atomically."""
+    with atomic_path(path) as tmp, tmp.open("w") as handle:
+        json.dump(payload, handle, indent=indent)
+        handle.write("\n")
 
 
 def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
@@ -33,4 +40,4 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
         with path.open() as handle:
             return json.load(handle)
     except json.JSONDecodeError as err:
-        raise InputError(path, None, f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}")
+        raise InputError(path, None, f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None

@@ -32,3 +32,31 @@ MICRO_COUNTS = {3: 150, 1: 4, 7: 2000, 5: 9, 9: 100, 2: 15}
 @pytest.fixture
 def micro_stats(write_json):
     return write_json("stats.json", {"categories": [{"id": c, "instance_count": n} for c, n in MICRO_COUNTS.items()]})
+
+
+def synth(out_dir: Path, kind: str, seed: int = 0, *extra: str) -> subprocess.CompletedProcess:
+    """Run the synth stage at smoke size into ``out_dir``."""
+    return run_harness(
+        "synth", "--kind", kind, "--seed", str(seed), "--reference-stats", str(LVIS_V05_STATS),
+        "--train-json", str(out_dir / "train.json"), "--val-json", str(out_dir / "val.json"),
+        "--images", str(out_dir / "images"), "--stuff", str(out_dir / "stuff"), "--meta", str(out_dir / "meta.json"),
+        "--image-size", "48", "--object-size", "4", "12", "--max-objects", "4",
+        "--num-categories", "12" if kind == "lvis" else "80", "--min-categories-per-bin", "2",
+        "--train-per-category", "24", "--val-per-category", "3", *extra,
+    )
+
+
+@pytest.fixture(scope="session")
+def synthetic_lvis(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("synthetic_lvis")
+    result = synth(out, "lvis")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def synthetic_coco(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("synthetic_coco")
+    result = synth(out, "coco")
+    assert result.returncode == 0, result.stderr
+    return out

@@ -11,7 +11,7 @@ from conftest import run_harness
 def test_help_lists_every_command():
     result = run_harness("--help")
     assert result.returncode == 0
-    for command in ("check-config", "groups"):
+    for command in ("check-config", "synth", "coco-lt", "dataset-stats", "groups"):
         assert command in result.stdout
 
 
@@ -55,3 +55,16 @@ def test_missing_stats_file_is_a_clear_error(tmp_path):
                          "--out", str(tmp_path / "o.json"))
     assert result.returncode == 2
     assert "none.json: category statistics / annotation file does not exist" in result.stderr
+
+
+def test_paper_scale_thresholds_follow_the_recorded_count_scaling(write_json, tmp_path):
+    stats = write_json("train.json", {
+        "info": {"count_scaling": {"reference_point": 10, "scaled_point": 4, "exponent": 0.6020599913279624}},
+        "categories": [{"id": 1}, {"id": 2}, {"id": 3}],
+        "annotations": [{"category_id": 1}] * 3 + [{"category_id": 2}] * 4 + [{"category_id": 3}] * 16})
+    out = tmp_path / "layout.json"
+    result = run_harness("groups", "--stats", str(stats), "--thresholds", "10", "100", "--paper-scale", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    layout = json.loads(out.read_text())
+    assert layout["thresholds"] == [4, 16] and layout["paper_scale_thresholds"] == [10, 100]
+    assert [g["category_ids"] for g in layout["groups"]] == [[], [1], [2], [3]]

@@ -32,6 +32,10 @@ def smoke():
     (lambda c: c.update(seeds=["zero"]), "seeds.0"),
     (lambda c: c["bins"].update(thresholds=[100, 10]), "bins.thresholds"),
     (lambda c: c["bags"]["group_layouts"].update(n2=[10, 10]), "bags.group_layouts.n2"),
+    (lambda c: c["synthetic"].update(seed=1.5), "synthetic.seed"),
+    (lambda c: c["synthetic"]["scene"].update(object_size=[9, 3]), "synthetic.scene.object_size"),
+    (lambda c: c["synthetic"]["count_scaling"].update(ratio=1), "synthetic.count_scaling.ratio"),
+    (lambda c: c["synthetic"]["lvis"].update(val_min=9, val_max=3), "synthetic.lvis.val_min"),
 ])
 def test_invalid_configs_name_the_field(mutate, field):
     config = copy.deepcopy(smoke())

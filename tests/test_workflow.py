@@ -27,7 +27,7 @@ def test_dry_run_succeeds(profile):
 def test_dry_run_without_configfile_uses_default_profile():
     result = snakemake("-n", "--cores", "1")
     assert result.returncode == 0, result.stderr
-    assert "results/default/groups/n8.json" in result.stdout or "Nothing to be done" in result.stdout
+    assert "results/default/groups/lvis/n8.json" in result.stdout or "Nothing to be done" in result.stdout
 
 
 def test_lint_is_clean():
@@ -53,10 +53,17 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def test_smoke_run_writes_group_layouts(workdir):
+def test_smoke_run_builds_data_stats_coco_lt_and_groups(workdir):
     result = snakemake("--cores", "2", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert result.returncode == 0, result.stdout + result.stderr
-    layout = json.loads((workdir / "results/smoke/groups/n4.json").read_text())
-    assert layout["num_logits"] == 1236
-    assert snakemake("-n", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml",
-                     cwd=workdir).stdout.count("Nothing to be done") == 1
+    results = workdir / "results" / "smoke"
+    summary = json.loads((results / "stats/lvis/summary.json").read_text())
+    assert summary["thresholds"] == [4, 16, 64] and summary["num_categories"] == 12
+    layout = json.loads((results / "groups/lvis/n4.json").read_text())
+    assert layout["thresholds"] == [4, 16, 64] and layout["paper_scale_thresholds"] == [10, 100, 1000]
+    assert layout["num_logits"] == 12 + 1 + 5
+    assert json.loads((results / "stats/coco_lt/summary.json").read_text())["categories_per_bin"] == [4, 24, 32, 20]
+    for name in ("synth/lvis.tsv", "synth/coco.tsv", "coco_lt.tsv"):
+        assert (results / "benchmarks" / name).is_file()
+    again = snakemake("-n", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
+    assert "Nothing to be done" in again.stdout + again.stderr

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.algorithms.count_scaling import CountScaling
 from harness.errors import InputError
 from harness.io import read_json
 
@@ -24,11 +25,14 @@ class CategoryStats:
         category_ids: (C,) ascending category ids.
         instance_counts: (C,) train instances per category, aligned with ``category_ids``.
         source: the file the counts came from (for error messages and provenance).
+        count_scaling: the map from the paper's count scale to this data set's, when the file records
+            one (``info.count_scaling`` of synthetic and COCO-LT annotation files).
     """
 
     category_ids: tuple[int, ...]
     instance_counts: tuple[int, ...]
     source: str
+    count_scaling: CountScaling | None = None
 
     def count_of(self) -> dict[int, int]:
         return dict(zip(self.category_ids, self.instance_counts))
@@ -47,7 +51,18 @@ def load_category_stats(path: str | Path) -> CategoryStats:
     else:
         counts = {cid: _instance_count(cat, i, path) for i, (cid, cat) in enumerate(zip(ids, categories))}
     ordered = sorted(ids)
-    return CategoryStats(tuple(ordered), tuple(counts.get(c, 0) for c in ordered), str(path))
+    return CategoryStats(tuple(ordered), tuple(counts.get(c, 0) for c in ordered), str(path), _scaling(data, path))
+
+
+def _scaling(data: dict, path) -> CountScaling | None:
+    info = data.get("info")
+    scaling = info.get("count_scaling") if isinstance(info, dict) else None
+    if scaling is None:
+        return None
+    try:
+        return CountScaling.from_json(scaling)
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(path, "info.count_scaling", f"malformed: {err}") from None
 
 
 def _category_list(data, path) -> list:

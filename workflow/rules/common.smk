@@ -22,11 +22,52 @@ except InputError as err:
 PROFILE = config["profile"]
 RESULTS = f"results/{PROFILE}"
 HARNESS = f"{sys.executable} -m harness"  # the interpreter running Snakemake (.venv)
+ENV = "../envs/harness.yaml"  # software of every rule under --sdm conda (paths relative to rules/)
+
+# Data sets of the embedded benchmark: the LVIS-shaped long-tail set, the balanced synthetic COCO
+# and the COCO-LT built from it (train split only; it is evaluated on synthetic COCO's val).
+SYNTHETIC = ["lvis", "coco"]
+DATASETS = ["lvis", "coco", "coco_lt"]
+GROUPED_DATASETS = ["lvis"]  # data sets that get BAGS group layouts
+
 
 wildcard_constraints:
+    dataset="|".join(DATASETS),
+    synthetic="|".join(SYNTHETIC),
     layout="[a-z0-9_]+",
+
+
+def dataset_files(dataset):
+    """Train/val annotation files of a data set (COCO-LT shares synthetic COCO's val)."""
+    val_source = "coco" if dataset == "coco_lt" else dataset
+    return {
+        "train": f"{RESULTS}/data/{dataset}/train.json",
+        "val": f"{RESULTS}/data/{val_source}/val.json",
+    }
+
+
+def synth_options(wildcards):
+    """Command-line options of `harness synth` for one data set, from the profile."""
+    synthetic = config["synthetic"]
+    scene = synthetic["scene"]
+    options = {
+        "image-size": scene["image_size"],
+        "object-size": " ".join(str(v) for v in scene["object_size"]),
+        "max-objects": scene["max_objects"],
+        **synthetic["count_scaling"],
+        **synthetic[wildcards.synthetic],
+    }
+    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
 
 
 def all_targets():
     """Every final output of the stages that exist so far."""
-    return expand(f"{RESULTS}/groups/{{layout}}.json", layout=config["bags"]["group_layouts"])
+    return [
+        *expand(f"{RESULTS}/stats/{{dataset}}/{{file}}", dataset=DATASETS, file=["summary.json", "examples.png"]),
+        f"{RESULTS}/data/coco_lt/report.json",
+        *expand(
+            f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
+            dataset=GROUPED_DATASETS,
+            layout=config["bags"]["group_layouts"],
+        ),
+    ]

@@ -1,17 +1,21 @@
 # BAGS group layouts (paper Sec. 4.1), one per entry of bags.group_layouts (the ablation over N).
+# Thresholds are on the paper's scale and mapped through the data set's recorded count scaling.
 
 
 rule groups:
     input:
-        stats=config["category_stats"],
+        stats=f"{RESULTS}/data/{{dataset}}/train.json",
     output:
-        f"{RESULTS}/groups/{{layout}}.json",
+        f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
     params:
         harness=HARNESS,
         thresholds=lambda wc: " ".join(str(t) for t in config["bags"]["group_layouts"][wc.layout]),
     conda:
-        "../envs/harness.yaml"
+        ENV
     log:
-        f"{RESULTS}/logs/groups/{{layout}}.log",
+        f"{RESULTS}/logs/groups/{{dataset}}/{{layout}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/groups/{{dataset}}/{{layout}}.tsv"
     shell:
-        "{params.harness} groups --stats {input.stats} --thresholds {params.thresholds} --out {output} > {log} 2>&1"
+        "{params.harness} groups --stats {input.stats} --thresholds {params.thresholds} --paper-scale"
+        " --out {output} > {log} 2>&1"

@@ -1,0 +1,107 @@
+"""Stage ``synth``: render the embedded benchmark (LVIS-shaped long-tail set or balanced synthetic COCO).
+
+    python -m harness synth --kind lvis --reference-stats STATS.json --train-json T.json --val-json V.json \
+        --images DIR --stuff DIR --meta META.json [size options] --seed 0
+    python -m harness synth --kind coco --train-json ... [size options] --seed 0
+"""
+
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+from harness.errors import InputError
+from harness.io import write_json_atomic
+from harness.provenance import StageRecord
+
+HELP = "render the synthetic benchmark: LVIS-shaped long-tail (--kind lvis) or balanced COCO-style (--kind coco)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("outputs")
+    parser.add_argument("--kind", required=True, choices=["lvis", "coco"])
+    parser.add_argument("--seed", required=True, type=int)
+    out.add_argument("--train-json", required=True)
+    out.add_argument("--val-json", required=True)
+    out.add_argument("--images", required=True, help="folder for images/<split>/*.png (replaced)")
+    out.add_argument("--stuff", required=True, help="folder for the semantic stuff maps <split>/*.png (replaced)")
+    out.add_argument("--meta", required=True)
+    scene = parser.add_argument_group("scene")
+    scene.add_argument("--image-size", type=int, default=64)
+    scene.add_argument("--object-size", type=float, nargs=2, default=(5.0, 16.0), metavar=("MIN", "MAX"),
+                       help="object half-extent range in pixels")
+    scene.add_argument("--max-objects", type=int, default=6)
+    scale = parser.add_argument_group("count scaling (recorded in the metadata; bins and groups use it)")
+    scale.add_argument("--first-threshold", type=float, default=4, help="where the paper's 10-instance edge lands")
+    scale.add_argument("--ratio", type=float, default=4, help="factor between consecutive bin edges (paper: 10)")
+    lvis = parser.add_argument_group("--kind lvis")
+    lvis.add_argument("--reference-stats", help="real LVIS category statistics whose rank curve is followed")
+    lvis.add_argument("--num-categories", type=int, default=40)
+    lvis.add_argument("--min-categories-per-bin", type=int, default=5)
+    lvis.add_argument("--val-ratio", type=float, default=0.5)
+    lvis.add_argument("--val-min", type=int, default=3)
+    lvis.add_argument("--val-max", type=int, default=12)
+    lvis.add_argument("--not-exhaustive-fraction", type=float, default=0.1)
+    lvis.add_argument("--negatives-per-image", type=int, default=3)
+    coco = parser.add_argument_group("--kind coco")
+    coco.add_argument("--train-per-category", type=int, default=60)
+    coco.add_argument("--val-per-category", type=int, default=8)
+    coco.add_argument("--count-jitter", type=float, default=0.2)
+
+
+def run(args: argparse.Namespace) -> None:
+    from harness.data.synthetic.datasets import SceneParams
+
+    _check_sizes(args)
+    scene = SceneParams(args.image_size, tuple(args.object_size), args.max_objects)
+    record = StageRecord("synth", {k: v for k, v in vars(args).items() if k != "run"}, seed=args.seed)
+    work = Path(args.images).parent / f".synth-{Path(args.images).name}.partial"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        train, val = _generate(args, scene, work)
+        for final, sub in ((Path(args.images), "images"), (Path(args.stuff), "stuff")):
+            shutil.rmtree(final, ignore_errors=True)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            (work / sub).rename(final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    write_json_atomic(args.train_json, train, indent=None)
+    write_json_atomic(args.val_json, val, indent=None)
+    record.write(args.meta, train_images=len(train["images"]), train_instances=len(train["annotations"]),
+                 val_images=len(val["images"]), val_instances=len(val["annotations"]))
+    print(f"synth ({args.kind}): train {len(train['images'])} images / {len(train['annotations'])} instances, "
+          f"val {len(val['images'])} / {len(val['annotations'])}, {len(train['categories'])} categories, "
+          f"{time.time() - record.start:.1f} s")
+
+
+def _generate(args, scene, work: Path):
+    from harness.algorithms.count_scaling import CountScaling
+    from harness.data.category_stats import load_category_stats
+    from harness.data.synthetic.datasets import (
+        BalancedParams, LvisShapedParams, make_balanced_coco, make_lvis_shaped)
+
+    try:
+        scaling = CountScaling.from_first_threshold(args.first_threshold, args.ratio)
+    except ValueError as err:
+        raise InputError("--first-threshold/--ratio", None, str(err)) from None
+    if args.kind == "coco":
+        params = BalancedParams(args.num_categories, args.train_per_category, args.val_per_category, args.count_jitter)
+        return make_balanced_coco(params, scene, scaling, work, args.seed)
+    if not args.reference_stats:
+        raise InputError("--reference-stats", None, "required with --kind lvis")
+    reference = load_category_stats(args.reference_stats).instance_counts
+    params = LvisShapedParams(args.num_categories, args.min_categories_per_bin, args.val_ratio, args.val_min,
+                              args.val_max, args.not_exhaustive_fraction,
+                              args.negatives_per_image)
+    try:
+        return make_lvis_shaped(list(reference), params, scene, scaling, work, args.seed)
+    except ValueError as err:
+        raise InputError("--num-categories", None, str(err)) from None
+
+
+def _check_sizes(args) -> None:
+    low, high = args.object_size
+    if not 1 <= low <= high or 2 * high >= args.image_size:
+        raise InputError("--object-size", None, f"need 1 <= MIN <= MAX < image_size / 2, got {low} {high}")
+    if args.max_objects < 1 or args.num_categories < 1:
+        raise InputError("--max-objects/--num-categories", None, "must be at least 1")

@@ -1,0 +1,23 @@
+# COCO-LT (paper Sec. 5.5) from the balanced synthetic COCO (or real COCO in a real-data profile).
+
+
+rule coco_lt:
+    input:
+        source=f"{RESULTS}/data/coco/train.json",
+        profile=config["coco_lt"]["profile"],
+    output:
+        train=f"{RESULTS}/data/coco_lt/train.json",
+        report=f"{RESULTS}/data/coco_lt/report.json",
+    params:
+        harness=HARNESS,
+        seed=config["coco_lt"]["seed"],
+        min_count=config["coco_lt"]["min_count"],
+    conda:
+        ENV
+    log:
+        f"{RESULTS}/logs/coco_lt.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/coco_lt.tsv"
+    shell:
+        "{params.harness} coco-lt --source {input.source} --profile {input.profile} --out {output.train}"
+        " --report {output.report} --seed {params.seed} --min-count {params.min_count} > {log} 2>&1"

@@ -1,0 +1,36 @@
+# Class statistics of every data set: per-category counts, bins, r/c/f, and a summary for the report.
+
+
+rule dataset_stats:
+    input:
+        unpack(lambda wc: dataset_files(wc.dataset)),
+    output:
+        categories=f"{RESULTS}/stats/{{dataset}}/categories.csv",
+        summary=f"{RESULTS}/stats/{{dataset}}/summary.json",
+    params:
+        harness=HARNESS,
+    conda:
+        ENV
+    log:
+        f"{RESULTS}/logs/dataset_stats/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dataset_stats/{{dataset}}.tsv"
+    shell:
+        "{params.harness} dataset-stats --train {input.train} --val {input.val}"
+        " --categories-csv {output.categories} --summary {output.summary} > {log} 2>&1"
+
+
+rule preview:
+    input:
+        train=lambda wc: dataset_files(wc.dataset)["train"],
+        images=lambda wc: f"{RESULTS}/data/{'coco' if wc.dataset == 'coco_lt' else wc.dataset}/images",
+    output:
+        f"{RESULTS}/stats/{{dataset}}/examples.png",
+    params:
+        harness=HARNESS,
+    conda:
+        ENV
+    log:
+        f"{RESULTS}/logs/preview/{{dataset}}.log",
+    shell:
+        "{params.harness} preview --ann {input.train} --images {input.images} --out {output} > {log} 2>&1"
