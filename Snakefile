@@ -11,6 +11,10 @@ include: "workflow/rules/synth.smk"
 include: "workflow/rules/coco_lt.smk"
 include: "workflow/rules/dataset_stats.smk"
 include: "workflow/rules/groups.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/predict.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -6,6 +6,7 @@ Stage modules keep heavy imports (torch, mmdet) inside ``run``, so ``--help`` st
 import argparse
 import importlib
 import sys
+import warnings
 
 from harness.errors import HarnessError
 
@@ -17,6 +18,11 @@ COMMANDS = {
     "dataset-stats": "harness.stages.dataset_stats",
     "preview": "harness.stages.preview",
     "groups": "harness.stages.groups",
+    "train": "harness.stages.train",
+    "predict": "harness.stages.predict",
+    "evaluate": "harness.stages.evaluate",
+    "weight-norms": "harness.stages.weight_norms",
+    "figure1": "harness.stages.figure1",
 }
 
 
@@ -35,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # mmengine 0.10.7 imports pkg_resources on every config load; the deprecation notice is noise here.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     args = build_parser().parse_args(argv)
     try:
         args.run(args)

@@ -36,6 +36,9 @@ def validate_config(config: dict, source: str) -> dict:
     low, high = config["synthetic"]["scene"]["object_size"]
     if low > high:
         raise InputError(source, "synthetic.scene.object_size", f"min {low} exceeds max {high}")
+    for i, run in enumerate(config["baselines"]):
+        if run["model"] not in config["models"]:
+            raise InputError(source, f"baselines.{i}.model", f"unknown model {run['model']!r}; known: {sorted(config['models'])}")
     lvis = config["synthetic"]["lvis"]
     if lvis["val_min"] > lvis["val_max"]:
         raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")

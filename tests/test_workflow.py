@@ -53,7 +53,7 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def test_smoke_run_builds_data_stats_coco_lt_and_groups(workdir):
+def test_smoke_run_end_to_end(workdir):
     result = snakemake("--cores", "2", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert result.returncode == 0, result.stdout + result.stderr
     results = workdir / "results" / "smoke"
@@ -65,5 +65,14 @@ def test_smoke_run_builds_data_stats_coco_lt_and_groups(workdir):
     assert json.loads((results / "stats/coco_lt/summary.json").read_text())["categories_per_bin"] == [4, 24, 32, 20]
     for name in ("synth/lvis.tsv", "synth/coco.tsv", "coco_lt.tsv"):
         assert (results / "benchmarks" / name).is_file()
+    run = results / "runs/lvis/faster_r50/baseline/seed0"
+    metrics = json.loads((run / "evaluate/metrics.json").read_text())
+    expected = {"AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf", "AR@300", "AP1", "AP2", "AP3", "AP4",
+                "ACC", "ACCbg", "ACC1", "ACC2", "ACC3", "ACC4"}
+    assert expected <= set(metrics) and 0 <= metrics["ACCbg"] <= 1
+    assert len((run / "train/log.jsonl").read_text().splitlines()) == 2
+    assert (run / "benchmarks/train.tsv").is_file()
+    assert json.loads((run / "weight_norms/summary.json").read_text())["num_categories"] == 12
+    assert (results / "figures/figure1.png").stat().st_size > 10_000
     again = snakemake("-n", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert "Nothing to be done" in again.stdout + again.stderr

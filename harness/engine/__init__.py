@@ -1,0 +1,1 @@
+"""Training and inference on top of mmengine's Runner and mmdet's models."""

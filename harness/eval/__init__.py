@@ -1,0 +1,1 @@
+"""Evaluation: LVIS/COCO AP (official numbers), bin APs AP1..APk, proposal accuracy ACC*."""

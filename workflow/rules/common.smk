@@ -31,10 +31,29 @@ DATASETS = ["lvis", "coco", "coco_lt"]
 GROUPED_DATASETS = ["lvis"]  # data sets that get BAGS group layouts
 
 
+# One training run: data set x model x method x seed. Every stage after training nests below it.
+RUN = f"{RESULTS}/runs/{{dataset}}/{{model}}/{{method}}/seed{{seed}}"
+FIRST_SEED = config["seeds"][0]
+METHODS = ["baseline"]
+
+
 wildcard_constraints:
     dataset="|".join(DATASETS),
     synthetic="|".join(SYNTHETIC),
     layout="[a-z0-9_]+",
+    model="|".join(config["models"]),
+    method="|".join(METHODS),
+    seed=r"\d+",
+
+
+def run_path(dataset, model, method, seed, name):
+    """A file of one training run (see RUN)."""
+    return "/".join([RUN.format(dataset=dataset, model=model, method=method, seed=seed), name])
+
+
+def dataset_images(dataset):
+    """The image folder of a data set (COCO-LT reuses synthetic COCO's images)."""
+    return f"{RESULTS}/data/{'coco' if dataset == 'coco_lt' else dataset}/images"
 
 
 def dataset_files(dataset):
@@ -65,6 +84,13 @@ def all_targets():
     return [
         *expand(f"{RESULTS}/stats/{{dataset}}/{{file}}", dataset=DATASETS, file=["summary.json", "examples.png"]),
         f"{RESULTS}/data/coco_lt/report.json",
+        *[
+            run_path(b["dataset"], b["model"], "baseline", seed, name)
+            for b in config["baselines"]
+            for seed in config["seeds"]
+            for name in ("evaluate/metrics.json", "weight_norms/summary.json")
+        ],
+        f"{RESULTS}/figures/figure1.png",
         *expand(
             f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
             dataset=GROUPED_DATASETS,

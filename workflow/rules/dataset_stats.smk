@@ -23,7 +23,7 @@ rule dataset_stats:
 rule preview:
     input:
         train=lambda wc: dataset_files(wc.dataset)["train"],
-        images=lambda wc: f"{RESULTS}/data/{'coco' if wc.dataset == 'coco_lt' else wc.dataset}/images",
+        images=lambda wc: dataset_images(wc.dataset),
     output:
         f"{RESULTS}/stats/{{dataset}}/examples.png",
     params:

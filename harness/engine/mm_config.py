@@ -1,0 +1,110 @@
+"""Turning a model config (configs/models/...) plus a data set into a runnable mmengine Config.
+
+The model config inherits mmdet's own base configs and sets everything about the model and its
+schedule; this module adds only what the pipeline decides: data paths and class names, the number of
+classes, seed, work dir, initialisation, and the harness's hooks. It never downloads: a pretrained
+checkpoint that is a URL is an error, a local one that is missing too.
+"""
+
+from pathlib import Path
+
+from mmengine.config import Config
+
+from harness.errors import InputError
+from harness.eval.ap import is_lvis
+from harness.io import read_json
+
+REMOTE_PREFIXES = ("http://", "https://", "torchvision://", "open-mmlab://", "mmcls://", "modelzoo://")
+
+
+def load_model_config(path: str) -> Config:
+    if not Path(path).is_file():
+        raise InputError(path, None, "model config does not exist (model configs live in configs/models/)")
+    from mmdet.utils import register_all_modules
+
+    register_all_modules()
+    return Config.fromfile(path)
+
+
+def dataset_spec(ann_file: str, image_root: str) -> dict:
+    """mmdet dataset fields for an LVIS (v0.5 format) or COCO-format annotation file."""
+    data = read_json(ann_file, "annotation file")
+    classes = tuple(c["name"] for c in sorted(data["categories"], key=lambda c: c["id"]))
+    return {
+        "type": "LVISV05Dataset" if is_lvis(data) else "CocoDataset",
+        "ann_file": str(ann_file),
+        "data_root": "",
+        "data_prefix": {"img": str(image_root).rstrip("/") + "/"},
+        "metainfo": {"classes": classes},
+    }
+
+
+def set_num_classes(model: dict, num_classes: int) -> None:
+    """Set ``num_classes`` of every box and mask head under ``roi_head`` (cascade stages included;
+    HTC's semantic head keeps its stuff classes)."""
+
+    def visit(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "num_classes":
+                    node[key] = num_classes
+                elif key != "semantic_head":
+                    visit(value)
+        elif isinstance(node, (list, tuple)):
+            for item in node:
+                visit(item)
+
+    visit(model["roi_head"])
+
+
+def check_no_downloads(cfg: Config, source: str) -> None:
+    """Every ``checkpoint``/``load_from`` must be a local file that exists."""
+
+    def visit(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("checkpoint", "load_from") and isinstance(value, str):
+                    _check_local(value, source, f"{where}{key}")
+                else:
+                    visit(value, f"{where}{key}.")
+        elif isinstance(node, (list, tuple)):
+            for i, item in enumerate(node):
+                visit(item, f"{where}{i}.")
+
+    visit(cfg.to_dict(), "")
+
+
+def _check_local(value: str, source: str, field: str) -> None:
+    if value.startswith(REMOTE_PREFIXES):
+        raise InputError(source, field, f"{value!r} would be downloaded; point it at a local file")
+    if not Path(value).is_file():
+        raise InputError(source, field, f"pretrained checkpoint {value!r} does not exist")
+
+
+def training_config(model_config: str, train_ann: str, image_root: str, work_dir: str, seed: int,
+                    log_path: str, epochs: int | None = None) -> Config:
+    """The full training config (no validation during training: the evaluate stage does that)."""
+    cfg = load_model_config(model_config)
+    spec = dataset_spec(train_ann, image_root)
+    cfg.train_dataloader.dataset.update(spec)
+    set_num_classes(cfg.model, len(spec["metainfo"]["classes"]))
+    if epochs is not None:
+        cfg.train_cfg.max_epochs = epochs
+    cfg.work_dir = str(work_dir)
+    cfg.randomness = {"seed": seed, "deterministic": False}
+    import harness.engine.hooks  # noqa: F401  (registers EpochJsonLogHook in mmdet's registry)
+
+    cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "EpochJsonLogHook", "path": str(log_path)}]
+    for key in ("val_dataloader", "val_cfg", "val_evaluator", "test_dataloader", "test_cfg", "test_evaluator"):
+        cfg[key] = None
+    check_no_downloads(cfg, model_config)
+    return cfg
+
+
+def inference_config(model_config: str, ann_file: str, image_root: str) -> Config:
+    """Model + test pipeline for predicting on ``ann_file``."""
+    cfg = load_model_config(model_config)
+    spec = dataset_spec(ann_file, image_root)
+    cfg.test_dataloader.dataset.update({**spec, "test_mode": True})
+    set_num_classes(cfg.model, len(spec["metainfo"]["classes"]))
+    return cfg

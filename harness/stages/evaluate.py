@@ -1,0 +1,71 @@
+"""Stage ``evaluate``: LVIS/COCO metrics, bin APs and proposal accuracy of one model's predictions.
+
+    python -m harness evaluate --gt VAL.json --dets DETS.json [--train-stats TRAIN.json]
+        [--iou-type bbox [segm]] [--proposals PROPOSALS.npz] [--thresholds 4 16 64] --out METRICS.json
+
+Keys follow lvis-api (fractions): AP, AP50, AP75, APs, APm, APl, APr, APc, APf (LVIS ground truth),
+AR@300, ARs@300, ARm@300, ARl@300, plus AP1..APk (train-count bins) and ACC, ACCfg, ACCbg, ACC1..ACCk
+(with --proposals). Mask metrics carry the suffix ``_mask``.
+"""
+
+import argparse
+
+import numpy as np
+
+from harness.errors import InputError
+from harness.io import read_json, write_json_atomic
+
+HELP = "LVIS/COCO AP (official numbers), AP1..APk by train-count bin, and proposal accuracy ACC*"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gt", required=True, help="LVIS or COCO-format ground truth (val)")
+    parser.add_argument("--dets", required=True, help="detections in LVIS/COCO results format")
+    parser.add_argument("--train-stats", help="train annotations or category statistics (bins of AP1..APk); "
+                                              "default: the ground truth's own counts")
+    parser.add_argument("--thresholds", nargs="+", type=float, help="bin edges (default: train info.bin_thresholds, "
+                                                                    "else 10 100 1000)")
+    parser.add_argument("--iou-type", nargs="+", choices=["bbox", "segm"], default=["bbox"])
+    parser.add_argument("--proposals", help="proposals .npz (image_ids, boxes, labels) for ACC*")
+    parser.add_argument("--keep-degenerate-boxes", action="store_true",
+                        help="evaluate boxes with negative width/height as lvis-api does (ignored) instead of failing")
+    parser.add_argument("--out", required=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    from harness.eval.ap import average_precision
+    from harness.eval.bins import bin_thresholds, category_bins, require_bins_for
+    from harness.eval.detections import check_detections
+    from harness.eval.proposal_accuracy import proposal_accuracy
+
+    gt = read_json(args.gt, "ground truth")
+    for field in ("images", "annotations", "categories"):
+        if not isinstance(gt, dict) or field not in gt:
+            raise InputError(args.gt, field, "missing: not an LVIS/COCO annotation file")
+    dets = check_detections(read_json(args.dets, "detections file"), gt, args.dets, args.iou_type,
+                            args.keep_degenerate_boxes)
+    stats = args.train_stats or args.gt
+    thresholds = bin_thresholds(stats, args.thresholds)
+    bins = category_bins(stats, thresholds)
+    require_bins_for([c["id"] for c in gt["categories"]], bins, stats)
+    metrics = {"thresholds": list(thresholds)}
+    for iou_type in args.iou_type:
+        suffix = "" if iou_type == "bbox" else "_mask"
+        ap = average_precision(gt, dets, iou_type, bins, len(thresholds) + 1)
+        metrics.update({f"{k}{suffix}": v for k, v in ap.items()})
+    if args.proposals:
+        metrics.update(proposal_accuracy(gt, _load_proposals(args.proposals), bins, len(thresholds) + 1))
+    write_json_atomic(args.out, metrics)
+    shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("AP", "APr", "APc", "APf", "AP1", "AP4", "ACC") if k in metrics)
+    print(f"evaluate: {shown} -> {args.out}")
+
+
+def _load_proposals(path: str) -> dict:
+    try:
+        with np.load(path) as data:
+            proposals = {key: data[key] for key in ("image_ids", "boxes", "labels")}
+    except (OSError, ValueError, KeyError) as err:
+        raise InputError(path, None, f"not a proposals file with image_ids, boxes, labels: {err}") from None
+    if proposals["boxes"].ndim != 2 or proposals["boxes"].shape[1] != 4:
+        raise InputError(path, "boxes", f"must have shape (P, 4), got {proposals['boxes'].shape}")
+    return proposals

@@ -1,0 +1,58 @@
+"""Stage ``predict``: detections and proposal classifications of a trained model on a val set.
+
+    python -m harness predict --model-config CFG.py --checkpoint MODEL.pth --ann VAL.json --images DIR \
+        --dets DETS.json --proposals PROPOSALS.npz --meta META.json
+"""
+
+import argparse
+import time
+
+HELP = "run a trained detector on a val set: detections (LVIS results JSON) and proposal labels (npz)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model-config", required=True)
+    parser.add_argument("--checkpoint", required=True, help="exported model written by the train stage")
+    parser.add_argument("--ann", required=True, help="LVIS/COCO-format annotations of the images to predict")
+    parser.add_argument("--images", required=True)
+    parser.add_argument("--dets", required=True)
+    parser.add_argument("--proposals", required=True)
+    parser.add_argument("--meta", required=True)
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
+
+
+def run(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.runner import Runner
+
+    from harness.engine.checkpoints import load_exported
+    from harness.engine.mm_config import inference_config
+    from harness.engine.predict import predict
+    from harness.errors import InputError
+    from harness.io import atomic_path, read_json, write_json_atomic
+    from harness.provenance import StageRecord
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    record = StageRecord("predict", {k: v for k, v in vars(args).items() if k != "run"}, device=device)
+    checkpoint = load_exported(args.checkpoint)
+    cfg = inference_config(args.model_config, args.ann, args.images)
+    category_ids = sorted(c["id"] for c in read_json(args.ann)["categories"])
+    trained_classes = checkpoint.get("meta", {}).get("classes")
+    names = list(cfg.test_dataloader.dataset.metainfo["classes"])
+    if trained_classes and trained_classes != names:
+        raise InputError(args.checkpoint, "meta.classes", f"the model was trained on other classes than {args.ann}'s")
+    model = MODELS.build(cfg.model)
+    model.load_state_dict(checkpoint["state_dict"])
+    model.to(device)
+    start = time.time()
+    detections, proposals = predict(model, Runner.build_dataloader(cfg.test_dataloader), category_ids)
+    write_json_atomic(args.dets, detections, indent=None)
+    with atomic_path(args.proposals) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **proposals)
+    record.write(args.meta, detections=len(detections), proposals=int(len(proposals["labels"])),
+                 predict_seconds=round(time.time() - start, 2))
+    print(f"predict: {len(detections)} detections, {len(proposals['labels'])} proposals on {device} -> {args.dets}")

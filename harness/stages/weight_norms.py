@@ -1,0 +1,62 @@
+"""Stage ``weight-norms``: per-row L2 norm of a trained model's final classification layer (Fig. 1, 3).
+
+    python -m harness weight-norms --checkpoint MODEL.pth --train-stats TRAIN.json --out NORMS.csv \
+        --summary SUMMARY.json [--param roi_head.bbox_head.fc_cls]
+
+Rows of an mmdet classifier are the categories in ascending id order followed by background (mmdet
+puts background last); each row's norm is saved with its category id (0 = background), name and
+train instance count. The summary holds Spearman's rho between norm and train count (foreground).
+"""
+
+import argparse
+
+HELP = "classifier weight norms per category with train instance counts (Figures 1 and 3)"
+
+CANDIDATES = ("roi_head.bbox_head.fc_cls", "roi_head.bbox_head.2.fc_cls")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--train-stats", required=True, help="train annotations or category statistics")
+    parser.add_argument("--param", help=f"classifier module (default: the first of {', '.join(CANDIDATES)})")
+    parser.add_argument("--out", required=True, help="CSV: category_id, name, train_instances, norm, bias")
+    parser.add_argument("--summary", required=True, help="JSON: Spearman's rho and counts")
+
+
+def run(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from harness.engine.checkpoints import load_exported
+    from harness.errors import InputError
+    from harness.io import atomic_path, read_json, write_json_atomic
+
+    state = load_exported(args.checkpoint)["state_dict"]
+    param = args.param or next((c for c in CANDIDATES if f"{c}.weight" in state), None)
+    if param is None or f"{param}.weight" not in state:
+        raise InputError(args.checkpoint, "state_dict", f"no classifier weight {args.param or CANDIDATES}")
+    weight, bias = state[f"{param}.weight"].float(), state.get(f"{param}.bias")
+    categories = sorted(read_json(args.train_stats, "train statistics")["categories"], key=lambda c: c["id"])
+    counts = _instance_counts(args.train_stats)
+    if weight.shape[0] != len(categories) + 1:
+        raise InputError(args.checkpoint, f"{param}.weight", f"{weight.shape[0]} rows for {len(categories)} "
+                                                             "categories + background")
+    rows = [{"category_id": c["id"], "name": c.get("name", ""), "train_instances": counts[c["id"]]} for c in categories]
+    rows.append({"category_id": 0, "name": "background", "train_instances": 0})
+    table = pd.DataFrame(rows)
+    table["norm"] = weight.norm(dim=1).numpy()
+    table["bias"] = bias.float().numpy() if bias is not None else float("nan")
+    foreground = table[table.category_id != 0]
+    rho = float(foreground[["norm", "train_instances"]].corr(method="spearman").iloc[0, 1])
+    with atomic_path(args.out) as tmp:
+        table.to_csv(tmp, index=False)
+    write_json_atomic(args.summary, {"param": param, "spearman_rho_norm_vs_train_instances": rho,
+                                     "num_categories": len(foreground),
+                                     "background_norm": float(table.norm.iloc[-1])})
+    print(f"weight-norms: {param}, Spearman rho(norm, train instances) = {rho:.3f} -> {args.out}")
+
+
+def _instance_counts(path: str) -> dict[int, int]:
+    from harness.data.category_stats import load_category_stats
+
+    stats = load_category_stats(path)
+    return dict(zip(stats.category_ids, stats.instance_counts))

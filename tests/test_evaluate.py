@@ -1,0 +1,154 @@
+"""Stage `evaluate`: equality with the official lvis-api, hand-computed AP bins and ACC, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import LVIS_V05_STATS, REPO, run_harness
+from harness.eval.ap import bin_average_precision
+from harness.eval.proposal_accuracy import accuracy, assign_labels
+
+CASE = REPO / "tests" / "fixtures" / "eval_case"
+GT, DETS = CASE / "lvis_v0.5_val_100.json", CASE / "lvis_v0.5_val_100.detections.json"
+LVIS_API_KEYS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
+                 "AR@300", "ARs@300", "ARm@300", "ARl@300"]
+
+
+def evaluate(tmp_path, *args):
+    out = tmp_path / "metrics.json"
+    result = run_harness("evaluate", *args, "--out", str(out))
+    return result, (json.loads(out.read_text()) if out.exists() else None)
+
+
+def test_equals_official_lvis_api_on_real_lvis_case(tmp_path):
+    reference = json.loads((CASE / "lvis_v0.5_val_100.reference_metrics.json").read_text())
+    result, metrics = evaluate(tmp_path, "--gt", str(GT), "--dets", str(DETS), "--train-stats", str(LVIS_V05_STATS),
+                               "--keep-degenerate-boxes")
+    assert result.returncode == 0, result.stderr
+    assert set(LVIS_API_KEYS) | {"AP1", "AP2", "AP3", "AP4"} <= set(reference)
+    for key, value in reference.items():
+        assert metrics[key] == pytest.approx(value, abs=1e-6), key
+
+
+def test_negative_box_sizes_are_an_error_by_default(tmp_path):
+    result, metrics = evaluate(tmp_path, "--gt", str(GT), "--dets", str(DETS))
+    assert result.returncode == 2 and metrics is None
+    assert "field '[255].bbox': negative width or height" in result.stderr
+
+
+# Hand-computable COCO case: 2 images; category 1: one GT, one exact detection (AP 1);
+# category 2: two GTs, one exact detection (recall 1/2 at precision 1 -> AP 51/101);
+# category 3: one GT, no detection (AP 0); category 4: no GT (skipped).
+def hand_case(write_json):
+    gt = {"images": [{"id": 1, "width": 100, "height": 100}, {"id": 2, "width": 100, "height": 100}],
+          "categories": [{"id": c, "name": f"c{c}"} for c in (1, 2, 3, 4)],
+          "annotations": [
+              {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0},
+              {"id": 2, "image_id": 1, "category_id": 2, "bbox": [50, 50, 20, 20], "area": 400, "iscrowd": 0},
+              {"id": 3, "image_id": 2, "category_id": 2, "bbox": [10, 10, 30, 30], "area": 900, "iscrowd": 0},
+              {"id": 4, "image_id": 2, "category_id": 3, "bbox": [60, 60, 20, 20], "area": 400, "iscrowd": 0}]}
+    dets = [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9},
+            {"image_id": 1, "category_id": 2, "bbox": [50, 50, 20, 20], "score": 0.8}]
+    # train counts: categories 1, 2 in bin 1 (< 10), 3, 4 in bin 2
+    train = {"info": {"bin_thresholds": [10]}, "categories": [
+        {"id": 1, "instance_count": 3}, {"id": 2, "instance_count": 5},
+        {"id": 3, "instance_count": 50}, {"id": 4, "instance_count": 70}]}
+    return write_json("gt.json", gt), write_json("dets.json", dets), write_json("train.json", train)
+
+
+def test_bin_aps_on_hand_case(write_json, tmp_path):
+    gt, dets, train = hand_case(write_json)
+    result, metrics = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets), "--train-stats", str(train))
+    assert result.returncode == 0, result.stderr
+    assert metrics["thresholds"] == [10]
+    assert metrics["AP1"] == pytest.approx((1 + 51 / 101) / 2)
+    assert metrics["AP2"] == pytest.approx(0.0) and metrics["num_cats_bin2"] == 1  # category 4 has no GT
+    assert metrics["AP"] == pytest.approx((1 + 51 / 101 + 0) / 3)
+    assert "APr" not in metrics  # COCO ground truth has no r/c/f
+    assert metrics["AR@300"] == pytest.approx((1 + 0.5 + 0) / 3)  # recall 1, 1/2, 0
+
+
+def test_bin_average_precision_skips_categories_without_ground_truth():
+    precision = np.full((2, 3, 3, 1, 1), -1.0)
+    precision[:, :, 0, 0, 0] = [[1, 1, 0], [1, 0, 0]]  # AP 0.5
+    precision[:, :, 1, 0, 0] = 0.25
+    metrics = bin_average_precision(precision, [7, 8, 9], {7: 1, 8: 1, 9: 2}, 3)
+    assert metrics == {"AP1": pytest.approx(0.375), "num_cats_bin1": 2, "AP2": -1.0, "num_cats_bin2": 0,
+                       "AP3": -1.0, "num_cats_bin3": 0}
+
+
+def test_mask_metrics_carry_the_suffix(write_json, tmp_path):
+    gt, _, train = hand_case(write_json)
+    data = json.loads(gt.read_text())
+    for ann in data["annotations"]:
+        x, y, w, h = ann["bbox"]
+        ann["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+    gt.write_text(json.dumps(data))
+    dets = write_json("segm.json", [{"image_id": 1, "category_id": 1, "score": 0.9, "bbox": [10, 10, 20, 20],
+                                     "segmentation": {"size": [100, 100], "counts": _rle_square(10, 10, 20)}}])
+    result, metrics = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets), "--train-stats", str(train),
+                               "--iou-type", "bbox", "segm")
+    assert result.returncode == 0, result.stderr
+    assert metrics["AP1_mask"] == pytest.approx(0.5) and metrics["AP1"] == pytest.approx(0.5)
+
+
+def _rle_square(x, y, size):
+    from pycocotools import mask
+
+    grid = np.zeros((100, 100), dtype=np.uint8, order="F")
+    grid[y:y + size, x:x + size] = 1
+    return mask.encode(grid)["counts"].decode()
+
+
+def test_assignment_follows_max_iou_rules():
+    gt_boxes = np.array([[0, 0, 10, 10], [20, 0, 30, 10]], dtype=float)
+    proposals = np.array([[0, 0, 10, 10],     # IoU 1 with GT 0 -> 5
+                          [0, 0, 10, 20],     # IoU 0.5 with GT 0 -> 5
+                          [0, 0, 10, 30],     # IoU 1/3 -> background
+                          [21, 0, 36, 10]],   # IoU 9/16 < 1 with GT 1, its best -> 7
+                         dtype=float)
+    assert assign_labels(proposals, gt_boxes, np.array([5, 7])).tolist() == [5, 5, 0, 7]
+    assert assign_labels(proposals, np.zeros((0, 4)), np.zeros(0, dtype=int)).tolist() == [0, 0, 0, 0]
+
+
+def test_accuracy_is_pooled_over_proposals():
+    true = np.array([0, 0, 0, 0, 5, 5, 7])
+    pred = np.array([0, 0, 0, 5, 5, 0, 7])
+    metrics = accuracy(true, pred, {5: 1, 7: 2}, 2)
+    assert metrics == {"ACC": pytest.approx(5 / 7), "ACCfg": pytest.approx(2 / 3), "ACCbg": pytest.approx(3 / 4),
+                       "ACC1": pytest.approx(1 / 2), "ACC2": pytest.approx(1.0)}
+
+
+def test_proposals_file_gives_acc(write_json, tmp_path):
+    gt, dets, train = hand_case(write_json)
+    proposals = tmp_path / "proposals.npz"
+    np.savez(proposals, image_ids=np.array([1, 1, 2]), boxes=np.array([[10, 10, 30, 30], [0, 0, 5, 5], [10, 10, 40, 40]]),
+             labels=np.array([1, 0, 3]))
+    result, metrics = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets), "--train-stats", str(train),
+                               "--proposals", str(proposals))
+    assert result.returncode == 0, result.stderr
+    # true labels 1, 0, 2; predicted 1, 0, 3
+    assert metrics["ACC"] == pytest.approx(2 / 3) and metrics["ACC1"] == pytest.approx(1 / 2)
+    assert metrics["ACCbg"] == 1.0 and metrics["ACC2"] == -1.0
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"image_id": 99, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}, "field '[0].image_id': 99 is not an image"),
+    ({"image_id": 1, "category_id": 9, "bbox": [0, 0, 1, 1], "score": 1}, "field '[0].category_id': 9 is not a"),
+    ({"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "score": 1}, "field '[0].bbox': must be [x, y, w, h]"),
+    ({"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}, "field '[0].score': missing"),
+])
+def test_bad_detections_are_named(write_json, tmp_path, entry, message):
+    gt, _, train = hand_case(write_json)
+    dets = write_json("bad.json", [entry])
+    result, metrics = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets))
+    assert result.returncode == 2 and message in result.stderr and metrics is None
+
+
+def test_malformed_detection_file(write_json, tmp_path):
+    gt, _, _ = hand_case(write_json)
+    bad = tmp_path / "broken.json"
+    bad.write_text("[{")
+    result, _ = evaluate(tmp_path, "--gt", str(gt), "--dets", str(bad))
+    assert result.returncode == 2 and "broken.json: malformed JSON" in result.stderr

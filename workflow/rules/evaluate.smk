@@ -1,0 +1,41 @@
+# LVIS/COCO metrics, bin APs, proposal accuracy; classifier weight norms of the trained model.
+
+
+rule evaluate:
+    input:
+        unpack(lambda wc: dataset_files(wc.dataset)),
+        dets=f"{RUN}/predict/detections.json",
+        proposals=f"{RUN}/predict/proposals.npz",
+    output:
+        f"{RUN}/evaluate/metrics.json",
+    params:
+        harness=HARNESS,
+    conda:
+        ENV
+    log:
+        f"{RUN}/logs/evaluate.log",
+    benchmark:
+        f"{RUN}/benchmarks/evaluate.tsv"
+    shell:
+        "{params.harness} evaluate --gt {input.val} --dets {input.dets} --train-stats {input.train}"
+        " --proposals {input.proposals} --out {output} > {log} 2>&1"
+
+
+rule weight_norms:
+    input:
+        model=f"{RUN}/train/model.pth",
+        train=lambda wc: dataset_files(wc.dataset)["train"],
+    output:
+        norms=f"{RUN}/weight_norms/norms.csv",
+        summary=f"{RUN}/weight_norms/summary.json",
+    params:
+        harness=HARNESS,
+    conda:
+        ENV
+    log:
+        f"{RUN}/logs/weight_norms.log",
+    benchmark:
+        f"{RUN}/benchmarks/weight_norms.tsv"
+    shell:
+        "{params.harness} weight-norms --checkpoint {input.model} --train-stats {input.train}"
+        " --out {output.norms} --summary {output.summary} > {log} 2>&1"

@@ -1,0 +1,26 @@
+# Inference on the val set: detections and the classification of every test proposal.
+
+
+rule predict:
+    input:
+        model=f"{RUN}/train/model.pth",
+        model_config=lambda wc: config["models"][wc.model],
+        val=lambda wc: dataset_files(wc.dataset)["val"],
+        images=lambda wc: dataset_images(wc.dataset),
+    output:
+        dets=f"{RUN}/predict/detections.json",
+        proposals=f"{RUN}/predict/proposals.npz",
+        meta=f"{RUN}/predict/meta.json",
+    params:
+        harness=HARNESS,
+    threads: workflow.cores
+    conda:
+        ENV
+    log:
+        f"{RUN}/logs/predict.log",
+    benchmark:
+        f"{RUN}/benchmarks/predict.tsv"
+    shell:
+        "{params.harness} predict --model-config {input.model_config} --checkpoint {input.model}"
+        " --ann {input.val} --images {input.images} --dets {output.dets} --proposals {output.proposals}"
+        " --meta {output.meta} --threads {threads} > {log} 2>&1"
