@@ -38,6 +38,11 @@ class StageRecord:
         self.stage, self.settings, self.seed, self.device = stage, settings, seed, device
         self.start = time.time()
 
+    @classmethod
+    def for_command(cls, stage: str, args, seed: int | None = None, device: str = "cpu") -> "StageRecord":
+        """A record whose settings are the command line's arguments."""
+        return cls(stage, {k: v for k, v in vars(args).items() if k != "run"}, seed, device)
+
     def write(self, path, **extra) -> None:
         write_json_atomic(path, {
             "stage": self.stage,

@@ -46,17 +46,18 @@ def synth(out_dir: Path, kind: str, seed: int = 0, *extra: str) -> subprocess.Co
     )
 
 
-@pytest.fixture(scope="session")
-def synthetic_lvis(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synthetic_lvis")
-    result = synth(out, "lvis")
+def _generated(tmp_path_factory, kind: str) -> Path:
+    out = tmp_path_factory.mktemp(f"synthetic_{kind}")
+    result = synth(out, kind)
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def synthetic_lvis(tmp_path_factory) -> Path:
+    return _generated(tmp_path_factory, "lvis")
 
 
 @pytest.fixture(scope="session")
 def synthetic_coco(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synthetic_coco")
-    result = synth(out, "coco")
-    assert result.returncode == 0, result.stderr
-    return out
+    return _generated(tmp_path_factory, "coco")

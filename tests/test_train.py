@@ -115,3 +115,19 @@ def test_num_classes_reaches_every_roi_head_but_the_semantic_one():
     assert [h["num_classes"] for h in model["roi_head"]["bbox_head"]] == [12, 12]
     assert model["roi_head"]["mask_head"]["num_classes"] == 12
     assert model["roi_head"]["semantic_head"]["num_classes"] == 183 and model["rpn_head"]["num_classes"] == 1
+
+
+def test_paper_model_config_is_the_papers_and_needs_its_local_weights(synthetic_lvis, tmp_path):
+    from harness.engine.mm_config import load_model_config
+
+    paper = REPO / "configs" / "models" / "lvis" / "faster_rcnn_r50_fpn.py"
+    cfg = load_model_config(str(paper))
+    assert cfg.model.backbone.depth == 50 and cfg.train_cfg.max_epochs == 12
+    assert cfg.optim_wrapper.optimizer.lr == 0.01 and cfg.param_scheduler[1].milestones == [8, 11]
+    assert cfg.train_pipeline[2].scale == (1333, 800) and cfg.model.test_cfg.rcnn.max_per_img == 300
+    args = train_args(synthetic_lvis, tmp_path, 1)
+    args[args.index("--model-config") + 1] = str(paper)
+    result = run_harness(*args)
+    assert result.returncode == 2
+    assert "faster_rcnn_r50_fpn.py: field 'load_from': pretrained checkpoint" in result.stderr
+    assert "does not exist" in result.stderr and not (tmp_path / "model.pth").exists()

@@ -7,6 +7,8 @@
 import argparse
 import time
 
+from harness.engine.device import add_threads_argument, select_device
+
 HELP = "run a trained detector on a val set: detections (LVIS results JSON) and proposal labels (npz)"
 
 
@@ -18,12 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dets", required=True)
     parser.add_argument("--proposals", required=True)
     parser.add_argument("--meta", required=True)
-    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
+    add_threads_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
     import numpy as np
-    import torch
     from mmdet.registry import MODELS
     from mmengine.runner import Runner
 
@@ -34,10 +35,8 @@ def run(args: argparse.Namespace) -> None:
     from harness.io import atomic_path, read_json, write_json_atomic
     from harness.provenance import StageRecord
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    record = StageRecord("predict", {k: v for k, v in vars(args).items() if k != "run"}, device=device)
+    device = select_device(args.threads)
+    record = StageRecord.for_command("predict", args, device=device)
     checkpoint = load_exported(args.checkpoint)
     cfg = inference_config(args.model_config, args.ann, args.images)
     category_ids = sorted(c["id"] for c in read_json(args.ann)["categories"])

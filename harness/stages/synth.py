@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> None:
 
     _check_sizes(args)
     scene = SceneParams(args.image_size, tuple(args.object_size), args.max_objects)
-    record = StageRecord("synth", {k: v for k, v in vars(args).items() if k != "run"}, seed=args.seed)
+    record = StageRecord.for_command("synth", args, seed=args.seed)
     work = Path(args.images).parent / f".synth-{Path(args.images).name}.partial"
     shutil.rmtree(work, ignore_errors=True)
     try:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from harness.errors import InputError
 
+from harness.engine.device import add_threads_argument, select_device
+
 HELP = "train a detector (mmengine Runner; CPU, or the GPU when present); resumable"
 
 
@@ -29,21 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="exported final model")
     parser.add_argument("--log", required=True, help="one JSON line per epoch")
     parser.add_argument("--meta", required=True)
-    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
+    add_threads_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
-    import torch
     from mmengine.runner import Runner, find_latest_checkpoint
 
     from harness.engine.checkpoints import export_model, load_exported, trust_checkpoints_in
     from harness.engine.mm_config import training_config
     from harness.provenance import StageRecord
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    record = StageRecord("train", {k: v for k, v in vars(args).items() if k != "run"}, args.seed, device)
+    device = select_device(args.threads)
+    record = StageRecord.for_command("train", args, args.seed, device)
     cfg = training_config(args.model_config, args.train_ann, args.images, args.work_dir, args.seed,
                           args.log, args.epochs)
     latest = find_latest_checkpoint(args.work_dir) if Path(args.work_dir).is_dir() else None
