@@ -32,5 +32,7 @@ rule preview:
         ENV
     log:
         f"{RESULTS}/logs/preview/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/preview/{{dataset}}.tsv"
     shell:
         "{params.harness} preview --ann {input.train} --images {input.images} --out {output} > {log} 2>&1"

@@ -16,6 +16,8 @@ rule figure1:
         ENV
     log:
         f"{RESULTS}/logs/figure1.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure1.tsv"
     shell:
         "{params.harness} figure1 --norms {input.norms} --summaries {input.summaries}"
         " --titles 'balanced (synthetic COCO)' 'long-tail (LVIS-shaped)'"
