@@ -47,10 +47,36 @@ class Group:
 
 @dataclass(frozen=True)
 class GroupLayout:
-    """The full grouped-softmax label space: thresholds, groups G0..G_N and the label remap."""
+    """The full grouped-softmax label space: thresholds, groups G0..G_N and the label remap.
+
+    ``others`` False drops the "others" logit of every foreground group (categories then start at
+    in-group index 0); a layout without G0 simply has no group of index 0 (Table 4's variants, see
+    :meth:`variant`).
+    """
 
     thresholds: tuple[float, ...]
     groups: tuple[Group, ...]
+    others: bool = True
+
+    @property
+    def has_background_group(self) -> bool:
+        return self.groups[0].index == BACKGROUND_GROUP
+
+    @property
+    def foreground_groups(self) -> tuple[Group, ...]:
+        return tuple(g for g in self.groups if g.index != BACKGROUND_GROUP)
+
+    def variant(self, background_group: bool = True, others: bool = True) -> "GroupLayout":
+        """The same bins with or without G0 and the "others" logits, slices recomputed."""
+        groups, start = [], 0
+        if background_group:
+            groups.append(Group(BACKGROUND_GROUP, None, (), 0, 2))
+            start = 2
+        for group in self.foreground_groups:
+            length = len(group.category_ids) + int(others)
+            groups.append(Group(group.index, group.count_range, group.category_ids, start, length))
+            start += length
+        return GroupLayout(self.thresholds, tuple(groups), others)
 
     @property
     def num_logits(self) -> int:
@@ -58,7 +84,7 @@ class GroupLayout:
 
     @property
     def num_foreground_groups(self) -> int:
-        return len(self.groups) - 1
+        return len(self.foreground_groups)
 
     @property
     def category_ids(self) -> tuple[int, ...]:
@@ -67,7 +93,7 @@ class GroupLayout:
     def remap(self) -> dict[int, tuple[int, int]]:
         """Category id -> (group index, index inside that group's slice)."""
         return {
-            cid: (group.index, position + 1)
+            cid: (group.index, position + int(self.others))
             for group in self.groups
             for position, cid in enumerate(group.category_ids)
         }
@@ -78,14 +104,16 @@ class GroupLayout:
         Detector labels are 0 = background and l = 1..C for the l-th category in ascending id.
 
         Returns:
-            (N + 1, C + 1) nested list: row 0 is [0, 1, ..., 1] (background vs foreground);
-            row k >= 1 holds the in-group index of each label in G_k and 0 ("others") elsewhere.
+            (G, C + 1) nested list, one row per group in logit order: G0's row is [0, 1, ..., 1]
+            (background vs foreground); G_k's row holds the in-group index of each label of G_k and
+            0 ("others") elsewhere, or -1 (ignored) in a layout without "others".
         """
         remap = self.remap()
         labels = self.category_ids
-        table = [[0] + [1] * len(labels)]
-        for group in self.groups[1:]:
-            row = [0] * (len(labels) + 1)
+        table = [[0] + [1] * len(labels)] if self.has_background_group else []
+        outside = 0 if self.others else -1  # without "others", labels of other groups are ignored
+        for group in self.foreground_groups:
+            row = [outside] * (len(labels) + 1)
             for label, cid in enumerate(labels, start=1):
                 group_index, position = remap[cid]
                 if group_index == group.index:
