@@ -19,6 +19,8 @@ COMMANDS = {
     "preview": "harness.stages.preview",
     "groups": "harness.stages.groups",
     "train": "harness.stages.train",
+    "cache-features": "harness.stages.cache_features",
+    "retrain-classifier": "harness.stages.retrain_classifier",
     "predict": "harness.stages.predict",
     "evaluate": "harness.stages.evaluate",
     "weight-norms": "harness.stages.weight_norms",

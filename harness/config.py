@@ -39,6 +39,14 @@ def validate_config(config: dict, source: str) -> dict:
     for i, run in enumerate(config["baselines"]):
         if run["model"] not in config["models"]:
             raise InputError(source, f"baselines.{i}.model", f"unknown model {run['model']!r}; known: {sorted(config['models'])}")
+    bags = config["bags"]
+    for run_id, run in bags["runs"].items():
+        if run["layout"] not in bags["group_layouts"]:
+            raise InputError(source, f"bags.runs.{run_id}.layout", f"unknown layout {run['layout']!r}; "
+                                                                  f"known: {sorted(bags['group_layouts'])}")
+    for model in bags["models"]:
+        if model not in config["models"]:
+            raise InputError(source, "bags.models", f"unknown model {model!r}; known: {sorted(config['models'])}")
     lvis = config["synthetic"]["lvis"]
     if lvis["val_min"] > lvis["val_max"]:
         raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")

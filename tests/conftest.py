@@ -61,3 +61,23 @@ def synthetic_lvis(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def synthetic_coco(tmp_path_factory) -> Path:
     return _generated(tmp_path_factory, "coco")
+
+
+MODEL_CONFIG = REPO / "configs" / "models" / "synthetic" / "faster_rcnn_r18_fpn.py"
+
+
+def train_args(data: Path, run: Path, epochs: int, *extra: str) -> list[str]:
+    """`harness train` on a synthetic data set folder, outputs in ``run``."""
+    return ["train", "--model-config", str(MODEL_CONFIG), "--train-ann", str(data / "train.json"),
+            "--images", str(data / "images"), "--work-dir", str(run / "work"), "--seed", "0",
+            "--epochs", str(epochs), "--out", str(run / "model.pth"), "--log", str(run / "log.jsonl"),
+            "--meta", str(run / "meta.json"), "--threads", "2", *extra]
+
+
+@pytest.fixture(scope="session")
+def smoke_baseline(synthetic_lvis, tmp_path_factory) -> Path:
+    """A 2-epoch baseline on the smoke-sized LVIS-shaped set."""
+    run = tmp_path_factory.mktemp("baseline")
+    result = run_harness(*train_args(synthetic_lvis, run, 2))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run

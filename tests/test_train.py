@@ -11,31 +11,18 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_harness
+from conftest import REPO, run_harness, train_args
 from harness.engine.checkpoints import load_exported, trust_checkpoints_in
 from harness.engine.mm_config import check_no_downloads, set_num_classes
 from harness.errors import InputError
-
-MODEL = REPO / "configs" / "models" / "synthetic" / "faster_rcnn_r18_fpn.py"
-
-
-def train_args(data: Path, run: Path, epochs: int, *extra: str) -> list[str]:
-    return ["train", "--model-config", str(MODEL), "--train-ann", str(data / "train.json"),
-            "--images", str(data / "images"), "--work-dir", str(run / "work"), "--seed", "0",
-            "--epochs", str(epochs), "--out", str(run / "model.pth"), "--log", str(run / "log.jsonl"),
-            "--meta", str(run / "meta.json"), "--threads", "2", *extra]
-
 
 def epochs_logged(run: Path) -> list[int]:
     return [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()]
 
 
-@pytest.fixture(scope="module")
-def trained(synthetic_lvis, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run")
-    result = run_harness(*train_args(synthetic_lvis, run, 2))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return run
+@pytest.fixture
+def trained(smoke_baseline):
+    return smoke_baseline
 
 
 def test_training_writes_model_log_and_meta(trained):

@@ -52,6 +52,12 @@ def export_model(runner_checkpoint: str | os.PathLike, out: str | os.PathLike, e
         torch.save({"state_dict": checkpoint["state_dict"], "meta": plain_meta}, tmp)
 
 
+def export_state(state_dict: dict, out: str | os.PathLike, meta: dict) -> None:
+    """Write a model state built in-process (e.g. a classifier retrained on cached features)."""
+    with atomic_path(out) as tmp:
+        torch.save({"state_dict": state_dict, "meta": meta}, tmp)
+
+
 def load_exported(path: str | os.PathLike) -> dict:
     """Load an exported model (weights_only); a missing or foreign file is a clear error."""
     if not Path(path).is_file():

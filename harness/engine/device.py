@@ -14,3 +14,20 @@ def select_device(threads: int | None) -> str:
     if threads:
         torch.set_num_threads(threads)
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def add_method_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", default="baseline", help="method id (harness.methods.METHODS)")
+    parser.add_argument("--option", action="append", metavar="KEY=VALUE", help="method option (repeatable)")
+
+
+def resolve_method(args: argparse.Namespace):
+    """The method object and its options from ``--method`` / ``--option``; errors name the flag."""
+    from harness.errors import InputError
+    from harness.methods import get_method
+    from harness.methods.base import parse_options
+
+    try:
+        return get_method(args.method), parse_options(args.option)
+    except ValueError as err:
+        raise InputError("--option", None, str(err)) from None

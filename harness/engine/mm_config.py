@@ -81,13 +81,27 @@ def _check_local(value: str, source: str, field: str) -> None:
         raise InputError(source, field, f"pretrained checkpoint {value!r} does not exist")
 
 
+def apply_method(cfg: Config, method, options: dict, source: str = "--option") -> None:
+    """Let a method module edit the config (loss, head, ...) and freeze what it does not train."""
+    import harness.models  # noqa: F401  (registers BAGSLoss and FreezeExceptHook in mmdet's registries)
+
+    try:
+        method.configure(cfg, options)
+    except ValueError as err:
+        raise InputError(source, None, f"method {method.name}: {err}") from None
+    if method.trainable:
+        cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "FreezeExceptHook", "trainable": list(method.trainable)}]
+
+
 def training_config(model_config: str, train_ann: str, image_root: str, work_dir: str, seed: int,
-                    log_path: str, epochs: int | None = None) -> Config:
+                    log_path: str, epochs: int | None = None, method=None, options: dict | None = None) -> Config:
     """The full training config (no validation during training: the evaluate stage does that)."""
     cfg = load_model_config(model_config)
     spec = dataset_spec(train_ann, image_root)
     cfg.train_dataloader.dataset.update(spec)
     set_num_classes(cfg.model, len(spec["metainfo"]["classes"]))
+    if method is not None:
+        apply_method(cfg, method, options or {})
     if epochs is not None:
         cfg.train_cfg.max_epochs = epochs
     cfg.work_dir = str(work_dir)
@@ -101,10 +115,13 @@ def training_config(model_config: str, train_ann: str, image_root: str, work_dir
     return cfg
 
 
-def inference_config(model_config: str, ann_file: str, image_root: str) -> Config:
+def inference_config(model_config: str, ann_file: str, image_root: str, method=None,
+                     options: dict | None = None) -> Config:
     """Model + test pipeline for predicting on ``ann_file``."""
     cfg = load_model_config(model_config)
     spec = dataset_spec(ann_file, image_root)
     cfg.test_dataloader.dataset.update({**spec, "test_mode": True})
     set_num_classes(cfg.model, len(spec["metainfo"]["classes"]))
+    if method is not None:
+        apply_method(cfg, method, options or {})
     return cfg

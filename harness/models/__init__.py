@@ -1,0 +1,7 @@
+"""mmdet plug-ins of the harness (registered in mmdet's registries on import); thin wrappers around
+the framework-free functions of :mod:`harness.algorithms`."""
+
+from harness.models.bags_loss import BAGSLoss
+from harness.models.freeze_hook import FreezeExceptHook
+
+__all__ = ["BAGSLoss", "FreezeExceptHook"]

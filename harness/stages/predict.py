@@ -7,7 +7,7 @@
 import argparse
 import time
 
-from harness.engine.device import add_threads_argument, select_device
+from harness.engine.device import add_method_arguments, add_threads_argument, resolve_method, select_device
 
 HELP = "run a trained detector on a val set: detections (LVIS results JSON) and proposal labels (npz)"
 
@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--proposals", required=True)
     parser.add_argument("--meta", required=True)
     add_threads_argument(parser)
+    add_method_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace) -> None:
     device = select_device(args.threads)
     record = StageRecord.for_command("predict", args, device=device)
     checkpoint = load_exported(args.checkpoint)
-    cfg = inference_config(args.model_config, args.ann, args.images)
+    method, options = resolve_method(args)
+    cfg = inference_config(args.model_config, args.ann, args.images, method, options)
     category_ids = sorted(c["id"] for c in read_json(args.ann)["categories"])
     trained_classes = checkpoint.get("meta", {}).get("classes")
     names = list(cfg.test_dataloader.dataset.metainfo["classes"])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.errors import InputError
 
-from harness.engine.device import add_threads_argument, select_device
+from harness.engine.device import add_method_arguments, add_threads_argument, resolve_method, select_device
 
 HELP = "train a detector (mmengine Runner; CPU, or the GPU when present); resumable"
 
@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", required=True, help="one JSON line per epoch")
     parser.add_argument("--meta", required=True)
     add_threads_argument(parser)
+    add_method_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -43,8 +44,11 @@ def run(args: argparse.Namespace) -> None:
 
     device = select_device(args.threads)
     record = StageRecord.for_command("train", args, args.seed, device)
+    method, options = resolve_method(args)
+    if method.needs_init and not args.load_from:
+        raise InputError("--load-from", None, f"method {method.name} starts from a trained model: pass --load-from")
     cfg = training_config(args.model_config, args.train_ann, args.images, args.work_dir, args.seed,
-                          args.log, args.epochs)
+                          args.log, args.epochs, method, options)
     latest = find_latest_checkpoint(args.work_dir) if Path(args.work_dir).is_dir() else None
     if latest:
         print(f"train: resuming from {latest}")
@@ -59,6 +63,7 @@ def run(args: argparse.Namespace) -> None:
     final = find_latest_checkpoint(args.work_dir)
     if final is None:
         raise InputError(args.work_dir, None, "training finished without a checkpoint")
-    export_model(final, args.out, {"model_config": args.model_config, "seed": args.seed})
+    export_model(final, args.out, {"model_config": args.model_config, "seed": args.seed, "method": method.name,
+                                   "options": options})
     record.write(args.meta, epochs=cfg.train_cfg.max_epochs, train_seconds=round(time.time() - start, 1))
     print(f"train: {cfg.train_cfg.max_epochs} epochs on {device} in {time.time() - start:.0f} s -> {args.out}")

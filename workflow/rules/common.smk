@@ -34,7 +34,11 @@ GROUPED_DATASETS = ["lvis"]  # data sets that get BAGS group layouts
 # One training run: data set x model x method x seed. Every stage after training nests below it.
 RUN = f"{RESULTS}/runs/{{dataset}}/{{model}}/{{method}}/seed{{seed}}"
 FIRST_SEED = config["seeds"][0]
-METHODS = ["baseline"]
+METHODS = ["baseline", *config["bags"]["runs"]]  # run ids: the method id, or bags_<variant>
+CLASSIFIER_ONLY = list(config["bags"]["runs"])  # runs that retrain only the classifier of the baseline
+VIA_CACHE = config["training"]["classifier_only"] == "cache"
+# Runs the train rule makes (end to end); with the cache, classifier-only runs come from retrain_classifier.
+TRAINED_END_TO_END = "baseline" if VIA_CACHE else "|".join(METHODS)
 
 
 wildcard_constraints:
@@ -49,6 +53,33 @@ wildcard_constraints:
 def run_path(dataset, model, method, seed, name):
     """A file of one training run (see RUN)."""
     return "/".join([RUN.format(dataset=dataset, model=model, method=method, seed=seed), name])
+
+
+def method_inputs(wc):
+    """Files a run needs beyond its data: for BAGS runs the baseline to start from and the group layout."""
+    if wc.method == "baseline":
+        return {}
+    run = config["bags"]["runs"][wc.method]
+    return {
+        "init": run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth"),
+        "groups": f"{RESULTS}/groups/{wc.dataset}/{run['layout']}.json",
+    }
+
+
+def method_options(wc, input):
+    """`--method ... --option ...` of a run id (see harness.methods)."""
+    if wc.method == "baseline":
+        return "--method baseline"
+    run = config["bags"]["runs"][wc.method]
+    options = {"groups": input.groups, "beta": run["beta"]}
+    options.update({k: str(run[k]).lower() for k in ("background_group", "others") if k in run})
+    return "--method bags " + " ".join(f"--option {k}={v}" for k, v in options.items())
+
+
+def train_method_options(wc, input):
+    """`method_options` plus the model a method starts from."""
+    init = f" --load-from {input.init}" if "init" in input.keys() else ""
+    return method_options(wc, input) + init
 
 
 def dataset_images(dataset):
@@ -91,6 +122,13 @@ def all_targets():
             for name in ("evaluate/metrics.json", "weight_norms/summary.json")
         ],
         f"{RESULTS}/figures/figure1.png",
+        *[
+            run_path(dataset, model, run_id, seed, "evaluate/metrics.json")
+            for dataset in config["bags"]["datasets"]
+            for model in config["bags"]["models"]
+            for run_id in config["bags"]["runs"]
+            for seed in config["seeds"]
+        ],
         *expand(
             f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
             dataset=GROUPED_DATASETS,

@@ -3,6 +3,7 @@
 
 rule predict:
     input:
+        unpack(method_inputs),
         model=f"{RUN}/train/model.pth",
         model_config=lambda wc: config["models"][wc.model],
         val=lambda wc: dataset_files(wc.dataset)["val"],
@@ -13,6 +14,7 @@ rule predict:
         meta=f"{RUN}/predict/meta.json",
     params:
         harness=HARNESS,
+        method=method_options,
     threads: workflow.cores
     conda:
         ENV
@@ -23,4 +25,4 @@ rule predict:
     shell:
         "{params.harness} predict --model-config {input.model_config} --checkpoint {input.model}"
         " --ann {input.val} --images {input.images} --dets {output.dets} --proposals {output.proposals}"
-        " --meta {output.meta} --threads {threads} > {log} 2>&1"
+        " --meta {output.meta} --threads {threads} {params.method} > {log} 2>&1"

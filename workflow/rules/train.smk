@@ -1,10 +1,15 @@
 # Detector training (mmengine Runner). The work dir is deliberately not an output: Snakemake keeps
-# it after an interrupt, and the rerun resumes from its last epoch checkpoint.
+# it after an interrupt, and the rerun resumes from its last epoch checkpoint. Classifier-only runs
+# (BAGS and its ablations) retrain the baseline's classifier on a feature cache of its frozen parts
+# (cache_features -> retrain_classifier), or end to end with training.classifier_only: end_to_end.
 
 
 rule train:
+    wildcard_constraints:
+        method=TRAINED_END_TO_END,
     input:
         unpack(lambda wc: dataset_files(wc.dataset)),
+        unpack(method_inputs),
         images=lambda wc: dataset_images(wc.dataset),
         model_config=lambda wc: config["models"][wc.model],
     output:
@@ -15,6 +20,7 @@ rule train:
         harness=HARNESS,
         work_dir=f"{RUN}/train/work",
         epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
+        method=train_method_options,
     threads: workflow.cores
     conda:
         ENV
@@ -24,5 +30,62 @@ rule train:
         f"{RUN}/benchmarks/train.tsv"
     shell:
         "{params.harness} train --model-config {input.model_config} --train-ann {input.train}"
-        " --images {input.images} --work-dir {params.work_dir} --seed {wildcards.seed} {params.epochs}"
+        " --images {input.images} --work-dir {params.work_dir} --seed {wildcards.seed} {params.epochs} {params.method}"
         " --out {output.model} --log {output.log} --meta {output.meta} --threads {threads} > {log} 2>&1"
+
+
+rule cache_features:
+    input:
+        unpack(lambda wc: dataset_files(wc.dataset)),
+        model=f"{RUN}/train/model.pth",
+        images=lambda wc: dataset_images(wc.dataset),
+        model_config=lambda wc: config["models"][wc.model],
+    output:
+        cache=f"{RUN}/cache/features.pt",
+        meta=f"{RUN}/cache/meta.json",
+    wildcard_constraints:
+        method="baseline",
+    params:
+        harness=HARNESS,
+    threads: workflow.cores
+    conda:
+        ENV
+    log:
+        f"{RUN}/logs/cache_features.log",
+    benchmark:
+        f"{RUN}/benchmarks/cache_features.tsv"
+    shell:
+        "{params.harness} cache-features --model-config {input.model_config} --checkpoint {input.model}"
+        " --train-ann {input.train} --images {input.images} --out {output.cache} --meta {output.meta}"
+        " --threads {threads} > {log} 2>&1"
+
+
+rule retrain_classifier:
+    input:
+        unpack(lambda wc: dataset_files(wc.dataset)),
+        unpack(method_inputs),
+        cache=lambda wc: run_path(wc.dataset, wc.model, "baseline", wc.seed, "cache/features.pt"),
+        images=lambda wc: dataset_images(wc.dataset),
+        model_config=lambda wc: config["models"][wc.model],
+    output:
+        model=f"{RUN}/train/model.pth",
+        log=f"{RUN}/train/log.jsonl",
+        meta=f"{RUN}/train/meta.json",
+    wildcard_constraints:
+        method="|".join(CLASSIFIER_ONLY) if VIA_CACHE else "none",
+    params:
+        harness=HARNESS,
+        epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
+        method=method_options,
+    threads: 1
+    conda:
+        ENV
+    log:
+        f"{RUN}/logs/retrain_classifier.log",
+    benchmark:
+        f"{RUN}/benchmarks/retrain_classifier.tsv"
+    shell:
+        "{params.harness} retrain-classifier --model-config {input.model_config} --cache {input.cache}"
+        " --init {input.init} --train-ann {input.train} --images {input.images} --seed {wildcards.seed}"
+        " {params.epochs} {params.method} --out {output.model} --log {output.log} --meta {output.meta}"
+        " --threads {threads} > {log} 2>&1"

@@ -1,0 +1,40 @@
+"""BAGS (paper Sec. 4; bags-reference.md 4.2): start from the trained baseline, replace the classifier
+by a randomly initialised grouped one, and train only the classifier with the baseline's schedule.
+
+Options: ``groups`` (layout JSON of the groups stage), ``beta`` (8, a number, "n" or "all"),
+``background_group`` and ``others`` (true/false, Table 4's variants).
+"""
+
+from mmengine.config import Config
+
+from harness.methods.base import Method, truthy
+
+
+
+
+def configure(cfg: Config, options: dict) -> None:
+    if "groups" not in options:
+        raise ValueError("bags needs the option groups=<layout JSON of the groups stage>")
+    loss = {
+        "type": "BAGSLoss",
+        "layout_file": options["groups"],
+        "beta": options.get("beta", "8"),
+        "background_group": truthy(options.get("background_group", "true")),
+        "others": truthy(options.get("others", "true")),
+    }
+    heads = cfg.model.roi_head.bbox_head
+    for head in heads if isinstance(heads, list) else [heads]:
+        head.loss_cls = dict(loss)
+    cfg.model.backbone.norm_eval = True  # frozen detector: batch-norm statistics stay the baseline's
+
+
+METHOD = Method(
+    name="bags",
+    description="balanced group softmax, classifier retrained from the baseline (paper Sec. 4)",
+    needs_init=True,
+    trainable=("roi_head.bbox_head.fc_cls", "roi_head.bbox_head.0.fc_cls", "roi_head.bbox_head.1.fc_cls",
+               "roi_head.bbox_head.2.fc_cls"),
+    configure=configure,
+    options={"groups": "group layout JSON", "beta": "others sampling ratio (number, n, all)",
+             "background_group": "use G0", "others": "use the others category"},
+)
