@@ -42,7 +42,7 @@ def learning_rate(base_lr: float, schedulers: list[dict], iteration: int, epoch:
     return lr
 
 
-def train_on_cache(head, cache: dict, cfg, epochs: int, seed: int, log=None) -> list[dict]:
+def train_on_cache(head, cache: dict, cfg, epochs: int, seed: int) -> list[dict]:
     """Train ``head.fc_cls`` in place; returns one record per epoch (mean of each loss term).
 
     Args:
@@ -83,8 +83,6 @@ def train_on_cache(head, cache: dict, cfg, epochs: int, seed: int, log=None) -> 
             iteration += 1
         records.append({"epoch": epoch + 1, "iter": iteration, "lr": optimizer.param_groups[0]["lr"],
                         **{k: v / iterations_per_epoch for k, v in sorted(sums.items())}})
-        if log:
-            log(records[-1])
     return records
 
 
