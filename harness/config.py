@@ -44,9 +44,11 @@ def validate_config(config: dict, source: str) -> dict:
         if run["layout"] not in bags["group_layouts"]:
             raise InputError(source, f"bags.runs.{run_id}.layout", f"unknown layout {run['layout']!r}; "
                                                                   f"known: {sorted(bags['group_layouts'])}")
-    for model in bags["models"]:
+    run_models = [("bags.models", m) for m in bags["models"]]
+    run_models += [(f"bags.runs.{r}.models", m) for r, run in bags["runs"].items() for m in run.get("models", [])]
+    for field, model in run_models:
         if model not in config["models"]:
-            raise InputError(source, "bags.models", f"unknown model {model!r}; known: {sorted(config['models'])}")
+            raise InputError(source, field, f"unknown model {model!r}; known: {sorted(config['models'])}")
     lvis = config["synthetic"]["lvis"]
     if lvis["val_min"] > lvis["val_max"]:
         raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")

@@ -91,6 +91,8 @@ def test_mask_metrics_carry_the_suffix(write_json, tmp_path):
                                "--iou-type", "bbox", "segm")
     assert result.returncode == 0, result.stderr
     assert metrics["AP1_mask"] == pytest.approx(0.5) and metrics["AP1"] == pytest.approx(0.5)
+    result, auto = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets), "--train-stats", str(train))
+    assert auto == metrics  # segmentations in the detections switch the mask metrics on
 
 
 def _rle_square(x, y, size):
@@ -152,3 +154,15 @@ def test_malformed_detection_file(write_json, tmp_path):
     bad.write_text("[{")
     result, _ = evaluate(tmp_path, "--gt", str(gt), "--dets", str(bad))
     assert result.returncode == 2 and "broken.json: malformed JSON" in result.stderr
+
+
+def test_predicted_masks_become_rles_the_evaluator_reads():
+    from pycocotools import mask as mask_utils
+
+    from harness.engine.predict import _rle
+
+    grid = np.zeros((6, 5), dtype=bool)
+    grid[1:4, 2:5] = True
+    rle = _rle(grid)
+    assert rle["size"] == [6, 5] and isinstance(rle["counts"], str)
+    assert mask_utils.area({"size": rle["size"], "counts": rle["counts"].encode()}) == 9

@@ -74,6 +74,10 @@ def test_smoke_run_end_to_end(workdir):
     assert (run / "benchmarks/train.tsv").is_file()
     assert json.loads((run / "weight_norms/summary.json").read_text())["num_categories"] == 12
     assert (results / "figures/figure1.png").stat().st_size > 10_000
+    mask = json.loads((results / "runs/lvis/mask_r50/baseline/seed0/evaluate/metrics.json").read_text())
+    assert {"AP", "AP_mask", "AP1_mask", "APr_mask"} <= set(mask)
+    assert "AP_mask" in json.loads((results / "runs/lvis/mask_r50/bags/seed0/evaluate/metrics.json").read_text())
+    assert not (results / "runs/lvis/mask_r50/bags_groups_only").exists()  # Table 4 runs: Faster only
     for run_id in ("bags", "bags_groups_only"):
         bags = results / f"runs/lvis/faster_r50/{run_id}/seed0"
         assert {"AP", "AP1", "ACC"} <= set(json.loads((bags / "evaluate/metrics.json").read_text()))

@@ -63,12 +63,24 @@ def predict(model, dataloader, category_ids: list[int]) -> tuple[list[dict], dic
 
 
 def _detections(image_id: int, result, category_ids: list[int]) -> list[dict]:
+    """LVIS/COCO results of one image; with a mask branch each carries an RLE ``segmentation``."""
     boxes = result.bboxes.cpu().numpy()
     scores = result.scores.cpu().numpy()
     labels = result.labels.cpu().numpy()
-    return [
+    detections = [
         {"image_id": int(image_id), "category_id": int(category_ids[label]),
          "bbox": [round(float(x0), 2), round(float(y0), 2), round(float(x1 - x0), 2), round(float(y1 - y0), 2)],
          "score": round(float(score), 5)}
         for (x0, y0, x1, y1), score, label in zip(boxes, scores, labels)
     ]
+    if "masks" in result:
+        for detection, mask in zip(detections, result.masks.cpu().numpy()):
+            detection["segmentation"] = _rle(mask)
+    return detections
+
+
+def _rle(mask: np.ndarray) -> dict:
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode()}

@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                               "default: the ground truth's own counts")
     parser.add_argument("--thresholds", nargs="+", type=float, help="bin edges (default: train info.bin_thresholds, "
                                                                     "else 10 100 1000)")
-    parser.add_argument("--iou-type", nargs="+", choices=["bbox", "segm"], default=["bbox"])
+    parser.add_argument("--iou-type", nargs="+", choices=["bbox", "segm"],
+                        help="default: bbox, plus segm when the detections carry segmentations")
     parser.add_argument("--proposals", help="proposals .npz (image_ids, boxes, labels) for ACC*")
     parser.add_argument("--keep-degenerate-boxes", action="store_true",
                         help="evaluate boxes with negative width/height as lvis-api does (ignored) instead of failing")
@@ -42,14 +43,16 @@ def run(args: argparse.Namespace) -> None:
     for field in ("images", "annotations", "categories"):
         if not isinstance(gt, dict) or field not in gt:
             raise InputError(args.gt, field, "missing: not an LVIS/COCO annotation file")
-    dets = check_detections(read_json(args.dets, "detections file"), gt, args.dets, args.iou_type,
-                            args.keep_degenerate_boxes)
+    raw = read_json(args.dets, "detections file")
+    iou_types = args.iou_type or (["bbox", "segm"] if raw and isinstance(raw, list) and isinstance(raw[0], dict)
+                                  and "segmentation" in raw[0] else ["bbox"])
+    dets = check_detections(raw, gt, args.dets, iou_types, args.keep_degenerate_boxes)
     stats = args.train_stats or args.gt
     thresholds = bin_thresholds(stats, args.thresholds)
     bins = category_bins(stats, thresholds)
     require_bins_for([c["id"] for c in gt["categories"]], bins, stats)
     metrics = {"thresholds": list(thresholds)}
-    for iou_type in args.iou_type:
+    for iou_type in iou_types:
         suffix = "" if iou_type == "bbox" else "_mask"
         ap = average_precision(gt, dets, iou_type, bins, len(thresholds) + 1)
         metrics.update({f"{k}{suffix}": v for k, v in ap.items()})

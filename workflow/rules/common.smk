@@ -125,8 +125,8 @@ def all_targets():
         *[
             run_path(dataset, model, run_id, seed, "evaluate/metrics.json")
             for dataset in config["bags"]["datasets"]
-            for model in config["bags"]["models"]
-            for run_id in config["bags"]["runs"]
+            for run_id, run in config["bags"]["runs"].items()
+            for model in run.get("models", config["bags"]["models"])
             for seed in config["seeds"]
         ],
         *expand(
