@@ -46,7 +46,7 @@ def test_resumes_after_an_interrupt(synthetic_lvis, tmp_path):
     time.sleep(0.5)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert not (tmp_path / "model.pth").exists()
+    assert not (tmp_path / "model.pth").exists() and not (tmp_path / "log.jsonl").exists()
     result = run_harness(*train_args(synthetic_lvis, tmp_path, 3))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "train: resuming from" in result.stdout

@@ -10,6 +10,7 @@ Rerunning the same command after an interrupt continues from the last epoch chec
 """
 
 import argparse
+import shutil
 import time
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> None:
 
     from harness.engine.checkpoints import export_model, load_exported, trust_checkpoints_in
     from harness.engine.mm_config import training_config
+    from harness.io import atomic_path
     from harness.provenance import StageRecord
 
     device = select_device(args.threads)
@@ -47,8 +49,11 @@ def run(args: argparse.Namespace) -> None:
     method, options = resolve_method(args)
     if method.needs_init and not args.load_from:
         raise InputError("--load-from", None, f"method {method.name} starts from a trained model: pass --load-from")
+    # The epoch log lives in the work dir, which survives an interrupt (Snakemake deletes the outputs of
+    # an incomplete job); the output copy is written once training has finished.
+    work_log = Path(args.work_dir) / "epochs.jsonl"
     cfg = training_config(args.model_config, args.train_ann, args.images, args.work_dir, args.seed,
-                          args.log, args.epochs, method, options)
+                          str(work_log), args.epochs, method, options)
     latest = find_latest_checkpoint(args.work_dir) if Path(args.work_dir).is_dir() else None
     if latest:
         print(f"train: resuming from {latest}")
@@ -63,6 +68,8 @@ def run(args: argparse.Namespace) -> None:
     final = find_latest_checkpoint(args.work_dir)
     if final is None:
         raise InputError(args.work_dir, None, "training finished without a checkpoint")
+    with atomic_path(args.log) as tmp:
+        shutil.copyfile(work_log, tmp)
     export_model(final, args.out, {"model_config": args.model_config, "seed": args.seed, "method": method.name,
                                    "options": options})
     record.write(args.meta, epochs=cfg.train_cfg.max_epochs, train_seconds=round(time.time() - start, 1))
