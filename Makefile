@@ -20,7 +20,8 @@ setup:
 	@bash workflow/scripts/setup_env.sh
 
 reproduce: setup
-	$(PYTHON) -m snakemake --cores $(CORES) --configfile configs/profiles/$(PROFILE).yaml
+	$(PYTHON) -m snakemake --cores $(CORES) --workflow-profile workflow/profiles/default \
+		--configfile configs/profiles/$(PROFILE).yaml
 
 smoke:
 	$(MAKE) reproduce PROFILE=smoke

@@ -19,8 +19,10 @@ def snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("profile", ["smoke", "default"])
 def test_dry_run_succeeds(profile):
-    result = snakemake("-n", "--cores", "1", "--configfile", f"configs/profiles/{profile}.yaml")
+    result = snakemake("-n", "--cores", "1", "--workflow-profile", "workflow/profiles/default",
+                       "--configfile", f"configs/profiles/{profile}.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "Using workflow specific profile workflow/profiles/default" in result.stdout + result.stderr
     assert "This was a dry-run" in result.stdout or "Nothing to be done" in result.stdout
 
 
