@@ -39,4 +39,21 @@ def test_row_count_must_match_categories(write_json, tmp_path):
     torch.save({"state_dict": {"roi_head.bbox_head.fc_cls.weight": torch.ones(5, 2)}}, tmp_path / "m.pth")
     result = run_harness("weight-norms", "--checkpoint", str(tmp_path / "m.pth"), "--train-stats", str(train),
                          "--out", str(tmp_path / "n.csv"), "--summary", str(tmp_path / "s.json"))
-    assert result.returncode == 2 and "5 rows for 1 categories + background" in result.stderr
+    assert result.returncode == 2 and "5 rows for 1 categories (expected 2 rows)" in result.stderr
+
+
+def test_bags_rows_follow_the_group_layout(write_json, tmp_path):
+    from harness.algorithms.group_layout import build_group_layout, layout_to_json
+
+    groups = write_json("groups.json", layout_to_json(build_group_layout([1, 2], [5, 50], [10])))
+    train = write_json("train.json", {"categories": [{"id": 1, "instance_count": 5}, {"id": 2, "instance_count": 50}]})
+    # rows: G0 [bg, fg], G1 [others, id 1], G2 [others, id 2]
+    weight = torch.tensor([[2.0, 0], [9, 9], [9, 9], [3, 4], [9, 9], [0, 7]])
+    meta = {"method": "bags", "options": {"groups": str(groups), "beta": "8"}}
+    torch.save({"state_dict": {"roi_head.bbox_head.fc_cls.weight": weight}, "meta": meta}, tmp_path / "m.pth")
+    out = tmp_path / "norms.csv"
+    result = run_harness("weight-norms", "--checkpoint", str(tmp_path / "m.pth"), "--train-stats", str(train),
+                         "--out", str(out), "--summary", str(tmp_path / "s.json"))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["category_id"], float(r["norm"])) for r in rows] == [("1", 5.0), ("2", 7.0), ("0", 2.0)]

@@ -98,6 +98,17 @@ class GroupLayout:
             for position, cid in enumerate(group.category_ids)
         }
 
+    def row_categories(self) -> list[int | None]:
+        """The category id of every logit (classifier row) in order: 0 for G0's background row, None
+        for G0's foreground row and the "others" rows (they belong to no single category)."""
+        rows: list[int | None] = []
+        for group in self.groups:
+            if group.index == BACKGROUND_GROUP:
+                rows += [0, None]
+            else:
+                rows += [None] * int(self.others) + list(group.category_ids)
+        return rows
+
     def group_targets(self) -> list[list[int]]:
         """Per-group target of every detector label (the authors' ``label2binlabel``).
 

@@ -123,11 +123,12 @@ def all_targets():
         ],
         f"{RESULTS}/figures/figure1.png",
         *[
-            run_path(dataset, model, run_id, seed, "evaluate/metrics.json")
+            run_path(dataset, model, run_id, seed, name)
             for dataset in config["bags"]["datasets"]
             for run_id, run in config["bags"]["runs"].items()
             for model in run.get("models", config["bags"]["models"])
             for seed in config["seeds"]
+            for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run_id == "bags" else [])]
         ],
         *expand(
             f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
