@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> None:
         if not isinstance(gt, dict) or field not in gt:
             raise InputError(args.gt, field, "missing: not an LVIS/COCO annotation file")
     raw = read_json(args.dets, "detections file")
-    iou_types = args.iou_type or (["bbox", "segm"] if raw and isinstance(raw, list) and isinstance(raw[0], dict)
-                                  and "segmentation" in raw[0] else ["bbox"])
+    iou_types = args.iou_type or _default_iou_types(raw)
     dets = check_detections(raw, gt, args.dets, iou_types, args.keep_degenerate_boxes)
     stats = args.train_stats or args.gt
     thresholds = bin_thresholds(stats, args.thresholds)
@@ -61,6 +60,12 @@ def run(args: argparse.Namespace) -> None:
     write_json_atomic(args.out, metrics)
     shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("AP", "APr", "APc", "APf", "AP1", "AP4", "ACC") if k in metrics)
     print(f"evaluate: {shown} -> {args.out}")
+
+
+def _default_iou_types(dets) -> list[str]:
+    """bbox, plus segm when the detections carry segmentations (a model with a mask branch)."""
+    first = dets[0] if isinstance(dets, list) and dets else None
+    return ["bbox", "segm"] if isinstance(first, dict) and "segmentation" in first else ["bbox"]
 
 
 def _load_proposals(path: str) -> dict:
