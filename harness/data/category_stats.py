@@ -27,12 +27,14 @@ class CategoryStats:
         source: the file the counts came from (for error messages and provenance).
         count_scaling: the map from the paper's count scale to this data set's, when the file records
             one (``info.count_scaling`` of synthetic and COCO-LT annotation files).
+        bin_thresholds: the evaluation bins the file records (``info.bin_thresholds``), if any.
     """
 
     category_ids: tuple[int, ...]
     instance_counts: tuple[int, ...]
     source: str
     count_scaling: CountScaling | None = None
+    bin_thresholds: tuple[float, ...] | None = None
 
     def count_of(self) -> dict[int, int]:
         return dict(zip(self.category_ids, self.instance_counts))
@@ -51,7 +53,10 @@ def load_category_stats(path: str | Path) -> CategoryStats:
     else:
         counts = {cid: _instance_count(cat, i, path) for i, (cid, cat) in enumerate(zip(ids, categories))}
     ordered = sorted(ids)
-    return CategoryStats(tuple(ordered), tuple(counts.get(c, 0) for c in ordered), str(path), _scaling(data, path))
+    info = data.get("info") if isinstance(data.get("info"), dict) else {}
+    thresholds = tuple(info["bin_thresholds"]) if "bin_thresholds" in info else None
+    return CategoryStats(tuple(ordered), tuple(counts.get(c, 0) for c in ordered), str(path), _scaling(data, path),
+                         thresholds)
 
 
 def _scaling(data: dict, path) -> CountScaling | None:

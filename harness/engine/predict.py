@@ -12,19 +12,13 @@ from tqdm import tqdm
 
 
 def proposal_scores(model, feats, proposals) -> torch.Tensor:
-    """(P, C + 1) class probabilities of the proposals, mmdet order (background last).
-
-    Cascade heads average the stages' scores, as mmdet's cascade test does.
-    """
-    rois = bbox2roi([p.bboxes for p in proposals])
+    """(P, C + 1) class scores of the proposals, mmdet order (background last): the box head's own
+    activation (softmax, or a custom one such as BAGS's grouped merge)."""
     roi_head = model.roi_head
     if hasattr(roi_head, "num_stages"):
-        scores = [roi_head._bbox_forward(stage, feats, rois)["cls_score"] for stage in range(roi_head.num_stages)]
-        cls_score = sum(scores) / len(scores)
-        head = roi_head.bbox_head[-1]
-    else:
-        cls_score = roi_head._bbox_forward(feats, rois)["cls_score"]
-        head = roi_head.bbox_head
+        raise NotImplementedError("proposal accuracy of multi-stage (cascade) heads is not implemented yet")
+    cls_score = roi_head._bbox_forward(feats, bbox2roi([p.bboxes for p in proposals]))["cls_score"]
+    head = roi_head.bbox_head
     return head.loss_cls.get_activation(cls_score) if getattr(head, "custom_activation", False) \
         else torch.softmax(cls_score, dim=-1)
 

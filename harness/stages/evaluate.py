@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from harness.eval.ap import average_precision
-    from harness.eval.bins import bin_thresholds, category_bins, require_bins_for
+    from harness.eval.bins import require_bins_for, train_bins
     from harness.eval.detections import check_detections
     from harness.eval.proposal_accuracy import proposal_accuracy
 
@@ -47,8 +47,7 @@ def run(args: argparse.Namespace) -> None:
     iou_types = args.iou_type or _default_iou_types(raw)
     dets = check_detections(raw, gt, args.dets, iou_types, args.keep_degenerate_boxes)
     stats = args.train_stats or args.gt
-    thresholds = bin_thresholds(stats, args.thresholds)
-    bins = category_bins(stats, thresholds)
+    thresholds, bins = train_bins(stats, args.thresholds)
     require_bins_for([c["id"] for c in gt["categories"]], bins, stats)
     metrics = {"thresholds": list(thresholds)}
     for iou_type in iou_types:

@@ -47,10 +47,11 @@ def run_lvis_api(gt_path: Path, dets_path: Path) -> dict:
 
 def run_harness(gt_path: Path, dets_path: Path) -> dict:
     from harness.eval.ap import average_precision
-    from harness.eval.bins import category_bins
+    from harness.eval.bins import train_bins
 
     gt = json.loads(gt_path.read_text())
-    return average_precision(gt, json.loads(dets_path.read_text()), "bbox", category_bins(str(gt_path), (10, 100, 1000)), 4)
+    _, bins = train_bins(str(gt_path), (10, 100, 1000))
+    return average_precision(gt, json.loads(dets_path.read_text()), "bbox", bins, 4)
 
 
 def main() -> None:
