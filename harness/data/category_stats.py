@@ -42,7 +42,11 @@ class CategoryStats:
 
 def load_category_stats(path: str | Path) -> CategoryStats:
     """Load per-category train instance counts from a statistics or annotation file."""
-    data = read_json(path, "category statistics / annotation file")
+    return category_stats_from_data(read_json(path, "category statistics / annotation file"), path)
+
+
+def category_stats_from_data(data, path: str | Path) -> CategoryStats:
+    """:func:`load_category_stats` for a file already read (``path`` names it in errors)."""
     categories = _category_list(data, path)
     ids = [_category_id(cat, i, path) for i, cat in enumerate(categories)]
     if len(set(ids)) != len(ids):

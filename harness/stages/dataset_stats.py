@@ -10,7 +10,7 @@ from collections import Counter
 import pandas as pd
 
 from harness.algorithms.group_layout import bin_ranges, count_bin, format_range, validate_thresholds
-from harness.data.category_stats import load_category_stats
+from harness.data.category_stats import category_stats_from_data
 from harness.errors import InputError
 from harness.io import atomic_path, read_json, write_json_atomic
 
@@ -49,7 +49,7 @@ def _thresholds(args, train) -> tuple:
 
 def category_table(train: dict, val: dict, train_path, thresholds) -> pd.DataFrame:
     """One row per category: train instances/images (from annotations), val instances, bin, frequency."""
-    stats = load_category_stats(train_path)
+    stats = category_stats_from_data(train, train_path)
     train_images = Counter(c for c, _ in {(a["category_id"], a["image_id"]) for a in _positive(train)})
     val_instances = Counter(a["category_id"] for a in _positive(val))
     meta = {c["id"]: c for c in train["categories"]}

@@ -38,8 +38,12 @@ def run(args: argparse.Namespace) -> None:
     if param is None or f"{param}.weight" not in state:
         raise InputError(args.checkpoint, "state_dict", f"no classifier weight {args.param or CANDIDATES}")
     weight, bias = state[f"{param}.weight"].float(), state.get(f"{param}.bias")
-    categories = sorted(read_json(args.train_stats, "train statistics")["categories"], key=lambda c: c["id"])
-    counts = _instance_counts(args.train_stats)
+    from harness.data.category_stats import category_stats_from_data
+
+    train = read_json(args.train_stats, "train statistics")
+    stats = category_stats_from_data(train, args.train_stats)
+    counts = stats.count_of()
+    categories = sorted(train["categories"], key=lambda c: c["id"])
     row_ids = _row_categories(checkpoint.get("meta", {}), [c["id"] for c in categories])
     if weight.shape[0] != len(row_ids):
         raise InputError(args.checkpoint, f"{param}.weight", f"{weight.shape[0]} rows for {len(categories)} "
@@ -73,10 +77,3 @@ def _row_categories(meta: dict, category_ids: list[int]) -> list[int | None]:
     layout = layout_from_json(read_json(options["groups"], "group layout of the BAGS model"))
     return layout.variant(truthy(options.get("background_group", "true")),
                           truthy(options.get("others", "true"))).row_categories()
-
-
-def _instance_counts(path: str) -> dict[int, int]:
-    from harness.data.category_stats import load_category_stats
-
-    stats = load_category_stats(path)
-    return dict(zip(stats.category_ids, stats.instance_counts))
