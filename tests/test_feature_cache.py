@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import MODEL_CONFIG, run_harness, train_args
-from harness.engine.cached_classifier import learning_rate, sample_rois
+from harness.engine.cached_classifier import learning_rate, nested_samples, sample_rois
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,11 @@ def test_cache_holds_every_image_in_both_flips(cache, synthetic_lvis):
     data = torch.load(cache, weights_only=True)
     images = json.loads((synthetic_lvis / "train.json").read_text())["images"]
     assert len(data["image_ids"]) == 2 * len(images) and data["flips"].sum() == len(images)
-    assert data["offsets"][-1] == len(data["labels"]) == len(data["features"])
-    assert data["features"].shape[1] == 256 and torch.isfinite(data["features"].float()).all()
-    labels = data["labels"]
+    assert data["offsets"][-1] == data["labels"].shape[1] == data["features"].shape[1] == len(data["is_gt"])
+    assert data["features"].shape[0] == data["labels"].shape[0] == 1  # one stage: Faster R-CNN
+    assert data["features"].shape[2] == 256 and torch.isfinite(data["features"].float()).all()
+    labels = data["labels"][0]
+    assert (labels[data["is_gt"]] < data["num_classes"]).all()  # ground-truth rows carry their category
     assert ((labels >= -1) & (labels <= data["num_classes"])).all() and (labels < data["num_classes"]).any()
 
 
@@ -46,14 +48,14 @@ def test_cached_features_are_what_the_classifier_sees_in_training(cache, smoke_b
 
     from harness.engine.checkpoints import load_exported
     from harness.engine.mm_config import training_config
-    from harness.stages.cache_features import _fixed_flip
+    from harness.stages.cache_features import _fixed_views
 
     cfg = training_config(str(MODEL_CONFIG), str(synthetic_lvis / "train.json"), str(synthetic_lvis / "images"),
                           "unused", 0, "unused")
     model = MODELS.build(cfg.model)
     model.load_state_dict(load_exported(smoke_baseline / "model.pth")["state_dict"])
     model.eval()  # frozen: batch-norm in eval mode, as norm_eval does for the classifier-only recipes
-    loader_cfg = _fixed_flip(cfg.train_dataloader, True)
+    loader_cfg = _fixed_views(cfg.train_dataloader)[(True, None)]
     loader_cfg.batch_size = 1
     batch = next(iter(Runner.build_dataloader(loader_cfg)))
     seen = []
@@ -66,7 +68,7 @@ def test_cached_features_are_what_the_classifier_sees_in_training(cache, smoke_b
     image_id = data["data_samples"][0].metainfo["img_id"]
     index = next(i for i, (im, flip) in enumerate(zip(data_cache["image_ids"], data_cache["flips"]))
                  if im == image_id and flip)
-    rows = data_cache["features"][data_cache["offsets"][index]:data_cache["offsets"][index + 1]].float()
+    rows = data_cache["features"][0, data_cache["offsets"][index]:data_cache["offsets"][index + 1]].float()
     distance = torch.cdist(seen[0].float(), rows).min(dim=1).values
     assert len(seen[0]) == 128 and (distance < 1e-2 * rows.norm(dim=1).mean()).all()
 
@@ -77,6 +79,26 @@ def test_roi_sampling_follows_mmdets_random_sampler():
     assert len(chosen) == 128 and (labels[chosen] == 0).sum() == 32 and (labels[chosen] == 3).sum() == 96
     few = sample_rois(torch.tensor([1, 3, 3]), 3, 128, 0.25, torch.Generator())
     assert sorted(few.tolist()) == [0, 1, 2]
+
+
+def test_later_cascade_stages_sample_from_the_previous_sample():
+    """Rows: 2 ground-truth boxes, then 4 proposals; C = 3 (background), -1 ignored."""
+    from types import SimpleNamespace
+
+    is_gt = torch.tensor([True, True, False, False, False, False])
+    labels = torch.tensor([[0, 1, 3, 3, -1, 0],   # stage 0: row 4 ignored
+                           [0, 1, 3, 2, 3, 3],    # stage 1: refined proposal 3 became a positive
+                           [0, 1, 3, 2, 3, 3]])
+    everything = SimpleNamespace(num=100, pos_fraction=0.25)
+    chosen = nested_samples(labels, is_gt, 3, [everything] * 3, torch.Generator().manual_seed(0))
+    assert sorted(chosen[0].tolist()) == [0, 1, 2, 3, 5]
+    assert sorted(chosen[1].tolist()) == [0, 1, 2, 3, 5]  # row 4 never reaches stage 1
+    one_each = SimpleNamespace(num=2, pos_fraction=0.5)
+    chosen = nested_samples(labels, is_gt, 3, [one_each, everything, everything], torch.Generator().manual_seed(0))
+    first = chosen[0].tolist()
+    assert len(first) == 2 and sum(labels[0, i] < 3 for i in first) == 1
+    later = {0, 1} | {i for i in first if i >= 2}  # ground truth again plus the sampled proposals
+    assert sorted(chosen[1].tolist()) == sorted(later) and sorted(chosen[2].tolist()) == sorted(later)
 
 
 def test_schedule_matches_the_config():

@@ -10,15 +10,22 @@ import torch
 from mmdet.structures.bbox import bbox2roi
 from tqdm import tqdm
 
+from harness.engine.feature_cache import forward_extras
 
-def proposal_scores(model, feats, proposals) -> torch.Tensor:
+
+def proposal_scores(model, feats, proposals, img_metas: list[dict]) -> torch.Tensor:
     """(P, C + 1) class scores of the proposals, mmdet order (background last): the box head's own
-    activation (softmax, or a custom one such as BAGS's grouped merge)."""
+    activation (softmax, or a custom one such as BAGS's grouped merge). A cascade scores each proposal
+    as its test does: the raw logits of the three stages (each on the box refined by the stage
+    before) averaged, then the last head's activation (bags-reference.md 3)."""
     roi_head = model.roi_head
+    rois = bbox2roi([p.bboxes for p in proposals])
     if hasattr(roi_head, "num_stages"):
-        raise NotImplementedError("proposal accuracy of multi-stage (cascade) heads is not implemented yet")
-    cls_score = roi_head._bbox_forward(feats, bbox2roi([p.bboxes for p in proposals]))["cls_score"]
-    head = roi_head.bbox_head
+        _, cls_scores, _ = roi_head._refine_roi(feats, rois, img_metas, [len(p) for p in proposals],
+                                                **forward_extras(roi_head, feats))
+        cls_score, head = torch.cat(cls_scores), roi_head.bbox_head[-1]
+    else:
+        cls_score, head = roi_head._bbox_forward(feats, rois)["cls_score"], roi_head.bbox_head
     return head.loss_cls.get_activation(cls_score) if getattr(head, "custom_activation", False) \
         else torch.softmax(cls_score, dim=-1)
 
@@ -42,7 +49,8 @@ def predict(model, dataloader, category_ids: list[int]) -> tuple[list[dict], dic
         feats = model.extract_feat(data["inputs"])
         rpn_results = model.rpn_head.predict(feats, data["data_samples"], rescale=False)
         results = model.roi_head.predict(feats, rpn_results, data["data_samples"], rescale=True)
-        labels = proposal_scores(model, feats, rpn_results).argmax(dim=1).cpu().numpy()
+        metas = [sample.metainfo for sample in data["data_samples"]]
+        labels = proposal_scores(model, feats, rpn_results, metas).argmax(dim=1).cpu().numpy()
         offset = 0
         for sample, rpn, result in zip(data["data_samples"], rpn_results, results):
             image_id = sample.metainfo["img_id"]

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> None:
     cache = torch.load(args.cache, map_location="cpu", weights_only=True)
     start = time.time()
     with atomic_path(args.log) as tmp:
-        records = train_on_cache(model.roi_head.bbox_head, cache, cfg, cfg.train_cfg.max_epochs, args.seed)
+        records = train_on_cache(model.roi_head, cache, cfg, cfg.train_cfg.max_epochs, args.seed)
         tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
     meta = {"epoch": cfg.train_cfg.max_epochs, "classes": list(baseline["meta"].get("classes", [])),
             "method": method.name, "options": options, "seed": args.seed, "trained_on": "feature cache"}
