@@ -11,7 +11,8 @@ from harness.algorithms.group_layout import build_group_layout, layout_to_json
 from harness.methods import get_method
 from harness.errors import InputError
 
-MODEL = REPO / "configs" / "models" / "synthetic" / "faster_rcnn_r18_fpn.py"
+MODELS_DIR = REPO / "configs" / "models" / "synthetic"
+MODEL = MODELS_DIR / "faster_rcnn_r18_fpn.py"
 VARIANTS = [(False, False), (True, False), (False, True), (True, True)]
 
 
@@ -49,10 +50,10 @@ def test_head_size_must_match_the_layout(layout_file):
         BAGSLoss(str(layout_file)).get_cls_channels(5)
 
 
-def bags_config(layout_file, **options):
+def bags_config(layout_file, model=MODEL, **options):
     from harness.engine.mm_config import apply_method, load_model_config, set_num_classes
 
-    cfg = load_model_config(str(MODEL))
+    cfg = load_model_config(str(model))
     set_num_classes(cfg.model, 4)
     apply_method(cfg, get_method("bags"), {"groups": str(layout_file), **options})
     return cfg
@@ -67,18 +68,27 @@ def test_bags_method_edits_the_loss_and_freezes_all_but_the_classifier(layout_fi
     assert get_method("bags").needs_init
 
 
-def test_baseline_weights_fill_everything_but_the_new_classifier(layout_file):
+@pytest.mark.parametrize("config, classifiers", [
+    ("faster_rcnn_r18_fpn.py", ["roi_head.bbox_head.fc_cls"]),
+    ("cascade_rcnn_x50_fpn.py", [f"roi_head.bbox_head.{k}.fc_cls" for k in range(3)]),
+    ("htc_x50_fpn.py", [f"roi_head.bbox_head.{k}.fc_cls" for k in range(3)]),
+])
+def test_baseline_weights_fill_everything_but_the_new_classifier(layout_file, config, classifiers):
+    """Exactly the classifier(s) change shape (every cascade stage's); mask and semantic heads do not."""
     from harness.engine.mm_config import load_model_config, set_num_classes
     from mmdet.registry import MODELS
 
-    baseline_cfg = load_model_config(str(MODEL))
+    baseline_cfg = load_model_config(str(MODELS_DIR / config))
     set_num_classes(baseline_cfg.model, 4)
     baseline = MODELS.build(baseline_cfg.model).state_dict()
-    bags = MODELS.build(bags_config(layout_file).model).state_dict()
+    bags = MODELS.build(bags_config(layout_file, MODELS_DIR / config).model).state_dict()
     mismatched = {k for k in bags if bags[k].shape != baseline[k].shape}
-    assert mismatched == {"roi_head.bbox_head.fc_cls.weight", "roi_head.bbox_head.fc_cls.bias"}
-    assert bags["roi_head.bbox_head.fc_cls.weight"].shape == (2 + 4 + 3, 256)
+    assert mismatched == {f"{c}.{p}" for c in classifiers for p in ("weight", "bias")}
+    assert all(bags[f"{c}.weight"].shape == (2 + 4 + 3, 256) for c in classifiers)
     assert set(bags) == set(baseline)
+    trainable = get_method("bags").trainable
+    assert all(any(name.startswith(prefix) for prefix in trainable) for name in mismatched)
+    assert not any(name.startswith(trainable) for name in set(bags) - mismatched)
 
 
 def test_unknown_method_lists_the_known_ones():
