@@ -39,6 +39,7 @@ def validate_config(config: dict, source: str) -> dict:
     for i, run in enumerate(config["baselines"]):
         if run["model"] not in config["models"]:
             raise InputError(source, f"baselines.{i}.model", f"unknown model {run['model']!r}; known: {sorted(config['models'])}")
+        _check_baseline_init(config["baselines"], i, source)
     bags = config["bags"]
     for run_id, run in bags["runs"].items():
         if run["layout"] not in bags["group_layouts"]:
@@ -55,6 +56,17 @@ def validate_config(config: dict, source: str) -> dict:
     for name, thresholds in config["bags"]["group_layouts"].items():
         _check_thresholds(thresholds, source, f"bags.group_layouts.{name}")
     return config
+
+
+def _check_baseline_init(baselines: list[dict], index: int, source: str) -> None:
+    """An ``init`` names another baseline of the same data set, listed before this one (no cycles)."""
+    run = baselines[index]
+    if "init" not in run:
+        return
+    earlier = [b["model"] for b in baselines[:index] if b["dataset"] == run["dataset"]]
+    if run["init"] not in earlier:
+        raise InputError(source, f"baselines.{index}.init", f"{run['init']!r} is not a baseline of data set "
+                                                            f"{run['dataset']!r} listed before this one; listed: {earlier}")
 
 
 def load_profile(path: str | Path) -> dict:

@@ -85,5 +85,15 @@ def test_smoke_run_end_to_end(workdir):
         assert {"AP", "AP1", "ACC"} <= set(json.loads((bags / "evaluate/metrics.json").read_text()))
         log = [json.loads(line) for line in (bags / "train/log.jsonl").read_text().splitlines()]
         assert "loss_cls_g1" in log[0] and ("loss_cls_g0" in log[0]) == (run_id == "bags")
+    for model in ("faster_x101", "cascade_x101", "htc_x101", "htc_x101_dcn_ms"):
+        bags = results / f"runs/lvis/{model}/bags/seed0"
+        assert {"AP", "AP1", "ACC"} <= set(json.loads((bags / "evaluate/metrics.json").read_text())), model
+        assert ("AP_mask" in json.loads((bags / "evaluate/metrics.json").read_text())) == model.startswith("htc")
+    cascade_log = json.loads((results / "runs/lvis/cascade_x101/bags/seed0/train/log.jsonl").read_text().splitlines()[0])
+    assert {"s0.loss_cls_g0", "s1.loss_cls_g0", "s2.loss_cls_g0"} <= set(cascade_log)
+    htc_baseline = json.loads((results / "runs/lvis/htc_x101/baseline/seed0/train/meta.json").read_text())
+    assert htc_baseline["settings"]["load_from"].endswith("lvis/cascade_x101/baseline/seed0/train/model.pth")
+    assert json.loads((results / "runs/lvis/htc_x101_dcn_ms/baseline/seed0/cache/meta.json").read_text())["samples"] \
+        == 6 * summary["train"]["images"]  # 2 flips x 3 scales of the multi-scale pipeline
     again = snakemake("-n", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert "Nothing to be done" in again.stdout + again.stderr

@@ -94,11 +94,19 @@ def apply_method(cfg: Config, method, options: dict, source: str = "--option") -
 
 
 def training_config(model_config: str, train_ann: str, image_root: str, work_dir: str, seed: int,
-                    log_path: str, epochs: int | None = None, method=None, options: dict | None = None) -> Config:
-    """The full training config (no validation during training: the evaluate stage does that)."""
+                    log_path: str, epochs: int | None = None, method=None, options: dict | None = None,
+                    stuff_root: str | None = None) -> Config:
+    """The full training config (no validation during training: the evaluate stage does that).
+
+    ``stuff_root``: the semantic maps of a model with a semantic branch (HTC), named like the images.
+    """
     cfg = load_model_config(model_config)
     spec = dataset_spec(train_ann, image_root)
     cfg.train_dataloader.dataset.update(spec)
+    if stuff_root is not None:
+        if not Path(stuff_root).is_dir():
+            raise InputError("--stuff", None, f"semantic map folder {stuff_root!r} does not exist")
+        cfg.train_dataloader.dataset.data_prefix["seg"] = str(stuff_root).rstrip("/") + "/"
     set_num_classes(cfg.model, len(spec["metainfo"]["classes"]))
     if method is not None:
         apply_method(cfg, method, options or {})

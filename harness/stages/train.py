@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work-dir", required=True, help="epoch checkpoints and mmengine logs (kept for resume)")
     parser.add_argument("--seed", required=True, type=int)
     parser.add_argument("--load-from", help="initial weights (e.g. the baseline this run fine-tunes)")
+    parser.add_argument("--stuff", help="semantic stuff maps named like the images (models with a semantic branch)")
     parser.add_argument("--epochs", type=int, help="override the model config's max_epochs")
     parser.add_argument("--out", required=True, help="exported final model")
     parser.add_argument("--log", required=True, help="one JSON line per epoch")
@@ -53,7 +54,9 @@ def run(args: argparse.Namespace) -> None:
     # an incomplete job); the output copy is written once training has finished.
     work_log = Path(args.work_dir) / "epochs.jsonl"
     cfg = training_config(args.model_config, args.train_ann, args.images, args.work_dir, args.seed,
-                          str(work_log), args.epochs, method, options)
+                          str(work_log), args.epochs, method, options, args.stuff)
+    if _loads_semantic_maps(cfg) and args.stuff is None:
+        raise InputError("--stuff", None, f"{args.model_config} trains a semantic branch: pass the stuff map folder")
     latest = find_latest_checkpoint(args.work_dir) if Path(args.work_dir).is_dir() else None
     if latest:
         print(f"train: resuming from {latest}")
@@ -74,3 +77,7 @@ def run(args: argparse.Namespace) -> None:
                                    "options": options})
     record.write(args.meta, epochs=cfg.train_cfg.max_epochs, train_seconds=round(time.time() - start, 1))
     print(f"train: {cfg.train_cfg.max_epochs} epochs on {device} in {time.time() - start:.0f} s -> {args.out}")
+
+
+def _loads_semantic_maps(cfg) -> bool:
+    return any(step["type"] == "LoadAnnotations" and step.get("with_seg") for step in cfg.train_dataloader.dataset.pipeline)

@@ -55,10 +55,17 @@ def run_path(dataset, model, method, seed, name):
     return "/".join([RUN.format(dataset=dataset, model=model, method=method, seed=seed), name])
 
 
+def baseline_entry(dataset, model):
+    """The `baselines` entry of (data set, model), or an empty one."""
+    return next((b for b in config["baselines"] if b["dataset"] == dataset and b["model"] == model), {})
+
+
 def method_inputs(wc):
-    """Files a run needs beyond its data: for BAGS runs the baseline to start from and the group layout."""
+    """Files a run needs beyond its data: for BAGS runs the baseline to start from and the group layout;
+    for a baseline with an `init`, the baseline it starts from."""
     if wc.method == "baseline":
-        return {}
+        init = baseline_entry(wc.dataset, wc.model).get("init")
+        return {"init": run_path(wc.dataset, init, "baseline", wc.seed, "train/model.pth")} if init else {}
     run = config["bags"]["runs"][wc.method]
     return {
         "init": run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth"),
@@ -85,6 +92,11 @@ def train_method_options(wc, input):
 def dataset_images(dataset):
     """The image folder of a data set (COCO-LT reuses synthetic COCO's images)."""
     return f"{RESULTS}/data/{'coco' if dataset == 'coco_lt' else dataset}/images"
+
+
+def dataset_stuff(dataset):
+    """The semantic stuff maps of a data set (HTC's semantic branch), named like its images."""
+    return f"{RESULTS}/data/{'coco' if dataset == 'coco_lt' else dataset}/stuff"
 
 
 def dataset_files(dataset):

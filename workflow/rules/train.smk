@@ -11,6 +11,7 @@ rule train:
         unpack(lambda wc: dataset_files(wc.dataset)),
         unpack(method_inputs),
         images=lambda wc: dataset_images(wc.dataset),
+        stuff=lambda wc: dataset_stuff(wc.dataset),
         model_config=lambda wc: config["models"][wc.model],
     output:
         model=f"{RUN}/train/model.pth",
@@ -30,7 +31,8 @@ rule train:
         f"{RUN}/benchmarks/train.tsv"
     shell:
         "{params.harness} train --model-config {input.model_config} --train-ann {input.train}"
-        " --images {input.images} --work-dir {params.work_dir} --seed {wildcards.seed} {params.epochs} {params.method}"
+        " --images {input.images} --stuff {input.stuff} --work-dir {params.work_dir} --seed {wildcards.seed}"
+        " {params.epochs} {params.method}"
         " --out {output.model} --log {output.log} --meta {output.meta} --threads {threads} > {log} 2>&1"
 
 
