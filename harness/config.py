@@ -50,12 +50,49 @@ def validate_config(config: dict, source: str) -> dict:
     for field, model in run_models:
         if model not in config["models"]:
             raise InputError(source, field, f"unknown model {model!r}; known: {sorted(config['models'])}")
+    for field, model in [("methods.models", m) for m in config["methods"]["models"]]:
+        if model not in config["models"]:
+            raise InputError(source, field, f"unknown model {model!r}; known: {sorted(config['models'])}")
+    method_runs(config, source)
     lvis = config["synthetic"]["lvis"]
     if lvis["val_min"] > lvis["val_max"]:
         raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")
     for name, thresholds in config["bags"]["group_layouts"].items():
         _check_thresholds(thresholds, source, f"bags.group_layouts.{name}")
     return config
+
+
+METHOD_RUNS_DIR = Path("configs/methods")
+METHOD_RUN_KEYS = {"method", "table1_row", "options"}
+
+
+def method_runs(config: dict, source: str, directory: Path = METHOD_RUNS_DIR) -> dict[str, dict]:
+    """Run id -> {"method", "options", "table1_row"} of the profile's ``methods.runs``, each read from
+    ``<directory>/<run id>.yaml`` and checked against the method registry."""
+    selected = config["methods"]["runs"]
+    ids = sorted(p.stem for p in directory.glob("*.yaml")) if selected == "all" else selected
+    return {run_id: _method_run(directory / f"{run_id}.yaml", source) for run_id in ids}
+
+
+def _method_run(path: Path, source: str) -> dict:
+    from harness.methods import METHODS
+
+    if not path.is_file():
+        raise InputError(source, "methods.runs", f"no method file {path}")
+    spec = yaml.safe_load(path.read_text()) or {}
+    unknown = sorted(set(spec) - METHOD_RUN_KEYS)
+    if unknown or "method" not in spec:
+        raise InputError(path, unknown[0] if unknown else "method",
+                         f"a method file has the keys {sorted(METHOD_RUN_KEYS)} ('method' required)")
+    if spec["method"] not in METHODS:
+        raise InputError(path, "method", f"unknown method {spec['method']!r}; known: {', '.join(sorted(METHODS))}")
+    options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (spec.get("options") or {}).items()}
+    allowed = METHODS[spec["method"]].options
+    for key in options:
+        if key not in allowed:
+            raise InputError(path, f"options.{key}", f"method {spec['method']} has no option {key!r}; "
+                                                     f"known: {', '.join(sorted(allowed)) or 'none'}")
+    return {"method": spec["method"], "options": options, "table1_row": spec.get("table1_row")}
 
 
 def _check_baseline_init(baselines: list[dict], index: int, source: str) -> None:

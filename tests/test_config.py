@@ -57,3 +57,30 @@ def test_check_config_command(tmp_path):
     bad.write_text(yaml.safe_dump({**smoke(), "typo": 1}))
     result = run_harness("check-config", str(bad))
     assert result.returncode == 2 and "Additional properties are not allowed ('typo'" in result.stderr
+
+
+def test_method_runs_read_every_method_file_with_all(tmp_path):
+    from harness.config import method_runs
+
+    (tmp_path / "slow.yaml").write_text("method: rfs\ntable1_row: 4\noptions: {threshold: 0.002}\n")
+    (tmp_path / "cls.yaml").write_text("method: focal_cls\n")
+    runs = method_runs({"methods": {"runs": "all"}}, "profile", tmp_path)
+    assert runs == {"cls": {"method": "focal_cls", "options": {}, "table1_row": None},
+                    "slow": {"method": "rfs", "options": {"threshold": "0.002"}, "table1_row": 4}}
+    assert list(method_runs({"methods": {"runs": ["slow"]}}, "profile", tmp_path)) == ["slow"]
+
+
+@pytest.mark.parametrize("text, field, message", [
+    ("method: nope\n", "method", "unknown method 'nope'; known: bags, baseline"),
+    ("method: rfs\noptions: {tau: 1}\n", "options.tau", "method rfs has no option 'tau'; known: threshold"),
+    ("method: rfs\nextra: 1\n", "extra", "a method file has the keys"),
+])
+def test_bad_method_files_name_the_file_and_field(tmp_path, text, field, message):
+    from harness.config import method_runs
+
+    (tmp_path / "bad.yaml").write_text(text)
+    with pytest.raises(InputError, match=message) as err:
+        method_runs({"methods": {"runs": ["bad"]}}, "profile", tmp_path)
+    assert str(tmp_path / "bad.yaml") in str(err.value) and field in str(err.value)
+    with pytest.raises(InputError, match="no method file"):
+        method_runs({"methods": {"runs": ["missing"]}}, "profile", tmp_path)

@@ -81,12 +81,19 @@ def _check_local(value: str, source: str, field: str) -> None:
         raise InputError(source, field, f"pretrained checkpoint {value!r} does not exist")
 
 
-def apply_method(cfg: Config, method, options: dict, source: str = "--option") -> None:
-    """Let a method module edit the config (loss, head, ...) and freeze what it does not train."""
-    import harness.models  # noqa: F401  (registers BAGSLoss and FreezeExceptHook in mmdet's registries)
+def apply_method(cfg: Config, method, options: dict, source: str = "--option", training: bool = False) -> None:
+    """Let a method module edit the config (loss, head; with ``training`` also sampler, data and
+    schedule) and freeze what it does not train."""
+    import harness.models  # noqa: F401  (registers the harness's losses, hooks and samplers in mmdet)
 
+    unknown = sorted(set(options) - set(method.options))
+    if unknown:
+        raise InputError(source, unknown[0], f"method {method.name} has no option {unknown[0]!r}; "
+                                             f"known: {', '.join(sorted(method.options)) or 'none'}")
     try:
         method.configure(cfg, options)
+        if training:
+            method.configure_training(cfg, options)
     except ValueError as err:
         raise InputError(source, None, f"method {method.name}: {err}") from None
     if method.trainable:
@@ -108,12 +115,12 @@ def training_config(model_config: str, train_ann: str, image_root: str, work_dir
             raise InputError("--stuff", None, f"semantic map folder {stuff_root!r} does not exist")
         cfg.train_dataloader.dataset.data_prefix["seg"] = str(stuff_root).rstrip("/") + "/"
     set_num_classes(cfg.model, len(spec["metainfo"]["classes"]))
-    if method is not None:
-        apply_method(cfg, method, options or {})
     if epochs is not None:
         cfg.train_cfg.max_epochs = epochs
     cfg.work_dir = str(work_dir)
     cfg.randomness = {"seed": seed, "deterministic": False}
+    if method is not None:  # after epochs, work dir and seed: schedule, data and sampler edits build on them
+        apply_method(cfg, method, options or {}, training=True)
     import harness.engine.hooks  # noqa: F401  (registers EpochJsonLogHook in mmdet's registry)
 
     cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "EpochJsonLogHook", "path": str(log_path)}]

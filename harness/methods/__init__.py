@@ -6,10 +6,19 @@ here with a ``METHOD`` object, one line in :data:`METHODS`, and its name in a pr
 
 from harness.errors import InputError
 from harness.methods.base import Method
-from harness.methods import baseline, bags
+from harness.methods import (bags, baseline, finetune_tail, focal, focal_cls, reweight, reweight_cls, rfs,
+                             rfs_finetune, x2)
 
 METHODS: dict[str, Method] = {
     "baseline": baseline.METHOD,
+    "x2": x2.METHOD,
+    "finetune_tail": finetune_tail.METHOD,
+    "rfs": rfs.METHOD,
+    "rfs_finetune": rfs_finetune.METHOD,
+    "reweight": reweight.METHOD,
+    "reweight_cls": reweight_cls.METHOD,
+    "focal": focal.METHOD,
+    "focal_cls": focal_cls.METHOD,
     "bags": bags.METHOD,
 }
 

@@ -7,7 +7,7 @@ Options: ``groups`` (layout JSON of the groups stage), ``beta`` (8, a number, "n
 
 from mmengine.config import Config
 
-from harness.methods.base import Method, truthy
+from harness.methods.base import CLASSIFIERS, Method, truthy
 
 
 
@@ -32,8 +32,7 @@ METHOD = Method(
     name="bags",
     description="balanced group softmax, classifier retrained from the baseline (paper Sec. 4)",
     needs_init=True,
-    trainable=("roi_head.bbox_head.fc_cls", "roi_head.bbox_head.0.fc_cls", "roi_head.bbox_head.1.fc_cls",
-               "roi_head.bbox_head.2.fc_cls"),
+    trainable=CLASSIFIERS,
     configure=configure,
     options={"groups": "group layout JSON", "beta": "others sampling ratio (number, n, all)",
              "background_group": "use G0", "others": "use the others category"},

@@ -23,6 +23,15 @@ def truthy(value: str) -> bool:
     return value.lower() in ("true", "1", "yes")
 
 
+# The classifier of every box head: Faster/Mask R-CNN's one, or each of a cascade's three stages.
+CLASSIFIERS = ("roi_head.bbox_head.fc_cls", "roi_head.bbox_head.0.fc_cls", "roi_head.bbox_head.1.fc_cls",
+               "roi_head.bbox_head.2.fc_cls")
+
+
+def no_change(cfg: Config, options: dict) -> None:
+    """A hook that leaves the config as it is."""
+
+
 @dataclass(frozen=True)
 class Method:
     """A long-tail method as the changes it makes.
@@ -30,15 +39,31 @@ class Method:
     Attributes:
         name: the method id.
         description: one line for tables and --help.
-        needs_init: the method starts from a trained model (``--load-from`` is required).
-        trainable: parameter-name prefixes that train (None: all of them).
-        configure: (config, options) -> None; edits the mmengine config in place (loss, head, sampler).
-        options: the option names ``configure`` accepts, with their meaning.
+        needs_init: the method starts from a trained model (the baseline of the same model and data).
+        trainable: parameter-name prefixes that train (None: all of them). A method that trains only
+            classifiers runs on the feature cache (``retrain-classifier``) when the profile says so.
+        configure: (config, options) -> None; edits the model in place for training and testing
+            (loss, head).
+        configure_training: (config, options) -> None; training-only edits made after ``configure``
+            (data sampler, training subset, schedule, loss weights); sees the train file and work dir.
+        posthoc: (model, context) -> dict; for methods that change a trained model without training
+            (NCM, tau-norm): edits the model in place and returns what it chose (recorded in meta.json).
+        options: the option names the hooks accept, with their meaning.
     """
 
     name: str
     description: str
     needs_init: bool = False
     trainable: tuple[str, ...] | None = None
-    configure: Callable[[Config, dict], None] = lambda cfg, options: None
+    configure: Callable[[Config, dict], None] = no_change
+    configure_training: Callable[[Config, dict], None] = no_change
+    posthoc: Callable | None = None
     options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """Which stage runs it: ``train`` (end to end), ``classifier`` (classifier only, cache or end
+        to end) or ``posthoc`` (a transform of the trained baseline)."""
+        if self.posthoc is not None:
+            return "posthoc"
+        return "train" if self.trainable is None else "classifier"

@@ -1,7 +1,9 @@
 """mmdet plug-ins of the harness (registered in mmdet's registries on import); thin wrappers around
 the framework-free functions of :mod:`harness.algorithms`."""
 
+from harness.engine.samplers import RepeatFactorSampler
 from harness.models.bags_loss import BAGSLoss
+from harness.models.focal_loss import SoftmaxHeadFocalLoss
 from harness.models.freeze_hook import FreezeExceptHook
 
-__all__ = ["BAGSLoss", "FreezeExceptHook"]
+__all__ = ["BAGSLoss", "FreezeExceptHook", "RepeatFactorSampler", "SoftmaxHeadFocalLoss"]

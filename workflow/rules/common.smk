@@ -4,8 +4,9 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 
-from harness.config import validate_config
+from harness.config import method_runs, validate_config
 from harness.errors import InputError
+from harness.methods import get_method
 
 DEFAULT_PROFILE = "configs/profiles/default.yaml"
 
@@ -34,11 +35,26 @@ GROUPED_DATASETS = ["lvis"]  # data sets that get BAGS group layouts
 # One training run: data set x model x method x seed. Every stage after training nests below it.
 RUN = f"{RESULTS}/runs/{{dataset}}/{{model}}/{{method}}/seed{{seed}}"
 FIRST_SEED = config["seeds"][0]
-METHODS = ["baseline", *config["bags"]["runs"]]  # run ids: the method id, or bags_<variant>
-CLASSIFIER_ONLY = list(config["bags"]["runs"])  # runs that retrain only the classifier of the baseline
+# Transferred methods (Table 1): run id -> {"method", "options", "table1_row"} from configs/methods/.
+METHOD_RUNS = method_runs(config, f"profile {PROFILE!r}")
+METHODS = ["baseline", *config["bags"]["runs"], *METHOD_RUNS]  # run ids: rule wildcards and table rows
+
+
+def run_method(run_id):
+    """The method object of a run id (BAGS runs are the bags method with the run's options)."""
+    if run_id in config["bags"]["runs"]:
+        return get_method("bags")
+    return get_method(METHOD_RUNS[run_id]["method"] if run_id in METHOD_RUNS else run_id)
+
+
+# Each run goes to the rule its method's kind asks for; nothing below names a method.
+KIND = {run_id: run_method(run_id).kind for run_id in METHODS}
+CLASSIFIER_ONLY = [r for r in METHODS if KIND[r] == "classifier"]  # retrain only the baseline's classifier(s)
 VIA_CACHE = config["training"]["classifier_only"] == "cache"
 # Runs the train rule makes (end to end); with the cache, classifier-only runs come from retrain_classifier.
-TRAINED_END_TO_END = "baseline" if VIA_CACHE else "|".join(METHODS)
+TRAINED_END_TO_END = "|".join(
+    r for r in METHODS if KIND[r] == "train" or (KIND[r] == "classifier" and not VIA_CACHE)
+)
 
 
 wildcard_constraints:
@@ -66,17 +82,21 @@ def method_inputs(wc):
     if wc.method == "baseline":
         init = baseline_entry(wc.dataset, wc.model).get("init")
         return {"init": run_path(wc.dataset, init, "baseline", wc.seed, "train/model.pth")} if init else {}
-    run = config["bags"]["runs"][wc.method]
-    return {
-        "init": run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth"),
-        "groups": f"{RESULTS}/groups/{wc.dataset}/{run['layout']}.json",
-    }
+    inputs = {}
+    if run_method(wc.method).needs_init:
+        inputs["init"] = run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth")
+    if wc.method in config["bags"]["runs"]:
+        inputs["groups"] = f"{RESULTS}/groups/{wc.dataset}/{config['bags']['runs'][wc.method]['layout']}.json"
+    return inputs
 
 
 def method_options(wc, input):
     """`--method ... --option ...` of a run id (see harness.methods)."""
     if wc.method == "baseline":
         return "--method baseline"
+    if wc.method in METHOD_RUNS:
+        spec = METHOD_RUNS[wc.method]
+        return f"--method {spec['method']} " + " ".join(f"--option {k}={v}" for k, v in spec["options"].items())
     run = config["bags"]["runs"][wc.method]
     options = {"groups": input.groups, "beta": run["beta"]}
     options.update({k: str(run[k]).lower() for k in ("background_group", "others") if k in run})
@@ -141,6 +161,14 @@ def all_targets():
             for model in run.get("models", config["bags"]["models"])
             for seed in config["seeds"]
             for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run_id == "bags" else [])]
+        ],
+        *[
+            run_path(dataset, model, run_id, seed, name)
+            for dataset in config["methods"]["datasets"]
+            for model in config["methods"]["models"]
+            for run_id in METHOD_RUNS
+            for seed in config["seeds"]
+            for name in ("evaluate/metrics.json", "weight_norms/summary.json")
         ],
         *expand(
             f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
