@@ -21,6 +21,8 @@ COMMANDS = {
     "train": "harness.stages.train",
     "cache-features": "harness.stages.cache_features",
     "retrain-classifier": "harness.stages.retrain_classifier",
+    "posthoc": "harness.stages.posthoc",
+    "heldout-split": "harness.stages.heldout_split",
     "predict": "harness.stages.predict",
     "evaluate": "harness.stages.evaluate",
     "weight-norms": "harness.stages.weight_norms",

@@ -48,14 +48,14 @@ def test_cached_features_are_what_the_classifier_sees_in_training(cache, smoke_b
 
     from harness.engine.checkpoints import load_exported
     from harness.engine.mm_config import training_config
-    from harness.stages.cache_features import _fixed_views
+    from harness.engine.feature_cache import fixed_views
 
     cfg = training_config(str(MODEL_CONFIG), str(synthetic_lvis / "train.json"), str(synthetic_lvis / "images"),
                           "unused", 0, "unused")
     model = MODELS.build(cfg.model)
     model.load_state_dict(load_exported(smoke_baseline / "model.pth")["state_dict"])
     model.eval()  # frozen: batch-norm in eval mode, as norm_eval does for the classifier-only recipes
-    loader_cfg = _fixed_views(cfg.train_dataloader)[(True, None)]
+    loader_cfg = fixed_views(cfg.train_dataloader)[(True, None)]
     loader_cfg.batch_size = 1
     batch = next(iter(Runner.build_dataloader(loader_cfg)))
     seen = []

@@ -110,3 +110,31 @@ def test_focal_keeps_the_softmax_classifier_size(synthetic_lvis, tmp_path):
 def test_an_unknown_option_names_the_method_and_its_options(synthetic_lvis, tmp_path):
     with pytest.raises(InputError, match="method rfs has no option 'tau'; known: threshold"):
         method_config("rfs", synthetic_lvis, tmp_path, {"tau": "1"})
+
+
+@pytest.mark.parametrize("name", sorted(m for m in METHODS if METHODS[m].kind == "posthoc"))
+def test_every_posthoc_method_predicts_on_a_tiny_batch(name, synthetic_lvis):
+    """The method's test-time head (its buffers filled as the posthoc stage would) gives detections."""
+    from mmdet.registry import MODELS
+    from mmengine.runner import Runner
+
+    from harness.engine.mm_config import inference_config
+
+    cfg = inference_config(str(MODEL_CONFIG), str(synthetic_lvis / "val.json"), str(synthetic_lvis / "images"),
+                           get_method(name), {})
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for buffer_name, buffer in model.roi_head.bbox_head.named_buffers():
+        if buffer.dtype == torch.bool:
+            buffer[::2] = True
+        else:
+            buffer.normal_()
+    model.eval()
+    loader_cfg = cfg.test_dataloader
+    loader_cfg.batch_size = 2
+    batch = next(iter(Runner.build_dataloader(loader_cfg)))
+    with torch.no_grad():
+        results = model(**model.data_preprocessor(batch, False), mode="predict")
+    assert len(results) == 2
+    scores = results[0].pred_instances.scores
+    assert len(scores) and torch.isfinite(scores).all() and (scores <= 1).all()

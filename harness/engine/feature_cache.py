@@ -15,6 +15,7 @@ stage box features and stage assigner label, and the retraining replays the nest
 
 import copy
 
+import numpy as np
 import torch
 from mmdet.structures.bbox import bbox2roi, get_box_tensor
 from tqdm import tqdm
@@ -137,3 +138,39 @@ def build_cache(model, loaders: dict[tuple, object]) -> dict:
     return {"features": torch.cat(features, dim=1), "labels": torch.cat(labels, dim=1), "is_gt": torch.cat(is_gt),
             "offsets": torch.tensor(offsets), "image_ids": torch.tensor(image_ids), "flips": torch.tensor(flips),
             "num_classes": stage_heads(model.roi_head)[-1].num_classes}
+
+
+MULTI_SCALE_VIEWS = 3  # cached scales of a multi-scale train pipeline: both ends and the middle
+
+
+def fixed_views(loader_cfg) -> dict:
+    """(flip, scale) -> the train loader with RandomFlip always (or never) applied and a
+    multi-scale RandomResize replaced by one fixed Resize per cached scale, images in file order.
+    The semantic maps of HTC are not loaded: the classifier does not see them."""
+    pipeline = loader_cfg.dataset.pipeline
+    random_resize = next((step for step in pipeline if step["type"] == "RandomResize"), None)
+    scales = [None]
+    if random_resize is not None:
+        (long_lo, short_lo), (long_hi, short_hi) = random_resize["scale"]
+        scales = [(int(round(a)), int(round(b))) for a, b in zip(np.linspace(long_lo, long_hi, MULTI_SCALE_VIEWS),
+                                                                    np.linspace(short_lo, short_hi, MULTI_SCALE_VIEWS))]
+    views = {}
+    for scale in scales:
+        for flip in (False, True):
+            loader = copy.deepcopy(loader_cfg)
+            loader.sampler = {"type": "DefaultSampler", "shuffle": False}
+            loader.pop("batch_sampler", None)
+            loader.dataset.pipeline = [_fixed_step(step, flip, scale) for step in loader.dataset.pipeline]
+            views[(flip, scale)] = loader
+    return views
+
+
+def _fixed_step(step: dict, flip: bool, scale) -> dict:
+    step = dict(step)
+    if step["type"] == "RandomFlip":
+        step["prob"] = 1.0 if flip else 0.0
+    elif step["type"] == "RandomResize":
+        step = {"type": "Resize", "scale": scale, "keep_ratio": step.get("keep_ratio", True)}
+    elif step["type"] == "LoadAnnotations":
+        step["with_seg"] = False
+    return step

@@ -6,8 +6,8 @@ here with a ``METHOD`` object, one line in :data:`METHODS`, and its name in a pr
 
 from harness.errors import InputError
 from harness.methods.base import Method
-from harness.methods import (bags, baseline, finetune_tail, focal, focal_cls, reweight, reweight_cls, rfs,
-                             rfs_finetune, x2)
+from harness.methods import (bags, baseline, finetune_tail, focal, focal_cls, ncm_conv, ncm_fc, reweight,
+                             reweight_cls, rfs, rfs_finetune, tau_norm, tau_norm_select, x2)
 
 METHODS: dict[str, Method] = {
     "baseline": baseline.METHOD,
@@ -19,6 +19,10 @@ METHODS: dict[str, Method] = {
     "reweight_cls": reweight_cls.METHOD,
     "focal": focal.METHOD,
     "focal_cls": focal_cls.METHOD,
+    "ncm_fc": ncm_fc.METHOD,
+    "ncm_conv": ncm_conv.METHOD,
+    "tau_norm": tau_norm.METHOD,
+    "tau_norm_select": tau_norm_select.METHOD,
     "bags": bags.METHOD,
 }
 

@@ -46,8 +46,11 @@ class Method:
             (loss, head).
         configure_training: (config, options) -> None; training-only edits made after ``configure``
             (data sampler, training subset, schedule, loss weights); sees the train file and work dir.
-        posthoc: (model, context) -> dict; for methods that change a trained model without training
-            (NCM, tau-norm): edits the model in place and returns what it chose (recorded in meta.json).
+        posthoc: (model, options, context) -> dict; for methods that change a trained model without
+            training (NCM, tau-norm): edits the model in place and returns what it chose (recorded in
+            meta.json); ``context`` is a :class:`harness.engine.posthoc.PosthocContext`.
+        selects_on_heldout: the posthoc hook chooses a hyper-parameter on a held-out split of train
+            (the pipeline then trains a baseline without that split for it).
         options: the option names the hooks accept, with their meaning.
     """
 
@@ -58,6 +61,7 @@ class Method:
     configure: Callable[[Config, dict], None] = no_change
     configure_training: Callable[[Config, dict], None] = no_change
     posthoc: Callable | None = None
+    selects_on_heldout: bool = False
     options: dict[str, str] = field(default_factory=dict)
 
     @property

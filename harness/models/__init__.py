@@ -5,5 +5,7 @@ from harness.engine.samplers import RepeatFactorSampler
 from harness.models.bags_loss import BAGSLoss
 from harness.models.focal_loss import SoftmaxHeadFocalLoss
 from harness.models.freeze_hook import FreezeExceptHook
+from harness.models.posthoc_heads import NCMBBoxHead, TauSelectBBoxHead
 
-__all__ = ["BAGSLoss", "FreezeExceptHook", "RepeatFactorSampler", "SoftmaxHeadFocalLoss"]
+__all__ = ["BAGSLoss", "FreezeExceptHook", "NCMBBoxHead", "RepeatFactorSampler", "SoftmaxHeadFocalLoss",
+           "TauSelectBBoxHead"]

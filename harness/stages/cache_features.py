@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> None:
     from mmengine.runner import Runner
 
     from harness.engine.checkpoints import load_exported
-    from harness.engine.feature_cache import build_cache
+    from harness.engine.feature_cache import build_cache, fixed_views
     from harness.engine.mm_config import training_config
     from harness.io import atomic_path
     from harness.provenance import StageRecord
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> None:
     model = MODELS.build(cfg.model)
     model.load_state_dict(load_exported(args.checkpoint)["state_dict"])
     model.to(device)
-    loaders = {view: Runner.build_dataloader(loader) for view, loader in _fixed_views(cfg.train_dataloader).items()}
+    loaders = {view: Runner.build_dataloader(loader) for view, loader in fixed_views(cfg.train_dataloader).items()}
     start = time.time()
     cache = build_cache(model, loaders)
     with atomic_path(args.out) as tmp:
@@ -49,43 +49,3 @@ def run(args: argparse.Namespace) -> None:
                  seconds=round(time.time() - start, 1))
     print(f"cache-features: {len(cache['image_ids'])} samples, {cache['labels'].shape[1]} RoIs x "
           f"{cache['features'].shape[0]} stage(s) x {cache['features'].shape[2]} -> {args.out}")
-
-
-MULTI_SCALE_VIEWS = 3  # cached scales of a multi-scale train pipeline: both ends and the middle
-
-
-def _fixed_views(loader_cfg) -> dict:
-    """(flip, scale) -> the train loader with RandomFlip always (or never) applied and a
-    multi-scale RandomResize replaced by one fixed Resize per cached scale, images in file order.
-    The semantic maps of HTC are not loaded: the classifier does not see them."""
-    import copy
-
-    import numpy as np
-
-    pipeline = loader_cfg.dataset.pipeline
-    random_resize = next((step for step in pipeline if step["type"] == "RandomResize"), None)
-    scales = [None]
-    if random_resize is not None:
-        (long_lo, short_lo), (long_hi, short_hi) = random_resize["scale"]
-        scales = [(int(round(a)), int(round(b))) for a, b in zip(np.linspace(long_lo, long_hi, MULTI_SCALE_VIEWS),
-                                                                    np.linspace(short_lo, short_hi, MULTI_SCALE_VIEWS))]
-    views = {}
-    for scale in scales:
-        for flip in (False, True):
-            loader = copy.deepcopy(loader_cfg)
-            loader.sampler = {"type": "DefaultSampler", "shuffle": False}
-            loader.pop("batch_sampler", None)
-            loader.dataset.pipeline = [_fixed_step(step, flip, scale) for step in loader.dataset.pipeline]
-            views[(flip, scale)] = loader
-    return views
-
-
-def _fixed_step(step: dict, flip: bool, scale) -> dict:
-    step = dict(step)
-    if step["type"] == "RandomFlip":
-        step["prob"] = 1.0 if flip else 0.0
-    elif step["type"] == "RandomResize":
-        step = {"type": "Resize", "scale": scale, "keep_ratio": step.get("keep_ratio", True)}
-    elif step["type"] == "LoadAnnotations":
-        step["with_seg"] = False
-    return step

@@ -49,6 +49,12 @@ def run_method(run_id):
 
 # Each run goes to the rule its method's kind asks for; nothing below names a method.
 KIND = {run_id: run_method(run_id).kind for run_id in METHODS}
+POSTHOC = [r for r in METHODS if KIND[r] == "posthoc"]  # transforms of the trained baseline (NCM, tau-norm)
+# Methods that choose a hyper-parameter on held-out train data get "<data set>_fit": train minus a
+# held-out split (its val), on which a baseline is trained for the choice.
+FIT_DATASETS = [f"{d}_fit" for d in config["methods"]["datasets"]] if any(
+    run_method(r).selects_on_heldout for r in METHOD_RUNS
+) else []
 CLASSIFIER_ONLY = [r for r in METHODS if KIND[r] == "classifier"]  # retrain only the baseline's classifier(s)
 VIA_CACHE = config["training"]["classifier_only"] == "cache"
 # Runs the train rule makes (end to end); with the cache, classifier-only runs come from retrain_classifier.
@@ -58,7 +64,7 @@ TRAINED_END_TO_END = "|".join(
 
 
 wildcard_constraints:
-    dataset="|".join(DATASETS),
+    dataset="|".join(DATASETS + FIT_DATASETS),
     synthetic="|".join(SYNTHETIC),
     layout="[a-z0-9_]+",
     model="|".join(config["models"]),
@@ -103,24 +109,46 @@ def method_options(wc, input):
     return "--method bags " + " ".join(f"--option {k}={v}" for k, v in options.items())
 
 
+def selection_inputs(wc):
+    """For a method choosing a hyper-parameter on held-out data: the held-out split and the baseline
+    trained without it."""
+    if not run_method(wc.method).selects_on_heldout:
+        return {}
+    fit = f"{wc.dataset}_fit"
+    return {
+        "select_init": run_path(fit, wc.model, "baseline", wc.seed, "train/model.pth"),
+        "select_ann": dataset_files(fit)["val"],
+    }
+
+
 def train_method_options(wc, input):
     """`method_options` plus the model a method starts from."""
     init = f" --load-from {input.init}" if "init" in input.keys() else ""
     return method_options(wc, input) + init
 
 
+def image_source(dataset):
+    """The data set whose images and stuff maps a data set uses (COCO-LT: synthetic COCO's; a fit
+    split: its source's)."""
+    dataset = dataset.removesuffix("_fit")
+    return "coco" if dataset == "coco_lt" else dataset
+
+
 def dataset_images(dataset):
-    """The image folder of a data set (COCO-LT reuses synthetic COCO's images)."""
-    return f"{RESULTS}/data/{'coco' if dataset == 'coco_lt' else dataset}/images"
+    """The image folder of a data set."""
+    return f"{RESULTS}/data/{image_source(dataset)}/images"
 
 
 def dataset_stuff(dataset):
     """The semantic stuff maps of a data set (HTC's semantic branch), named like its images."""
-    return f"{RESULTS}/data/{'coco' if dataset == 'coco_lt' else dataset}/stuff"
+    return f"{RESULTS}/data/{image_source(dataset)}/stuff"
 
 
 def dataset_files(dataset):
-    """Train/val annotation files of a data set (COCO-LT shares synthetic COCO's val)."""
+    """Train/val annotation files of a data set (COCO-LT shares synthetic COCO's val; a fit split is
+    evaluated on its held-out part)."""
+    if dataset.endswith("_fit"):
+        return {"train": f"{RESULTS}/data/{dataset}/train.json", "val": f"{RESULTS}/data/{dataset}/heldout.json"}
     val_source = "coco" if dataset == "coco_lt" else dataset
     return {
         "train": f"{RESULTS}/data/{dataset}/train.json",

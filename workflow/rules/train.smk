@@ -91,3 +91,53 @@ rule retrain_classifier:
         " --init {input.init} --train-ann {input.train} --images {input.images} --seed {wildcards.seed}"
         " {params.epochs} {params.method} --out {output.model} --log {output.log} --meta {output.meta}"
         " --threads {threads} > {log} 2>&1"
+
+
+rule heldout_split:
+    input:
+        f"{RESULTS}/data/{{source}}/train.json",
+    output:
+        fit=f"{RESULTS}/data/{{source}}_fit/train.json",
+        heldout=f"{RESULTS}/data/{{source}}_fit/heldout.json",
+    wildcard_constraints:
+        source="|".join(DATASETS),
+    params:
+        harness=HARNESS,
+    conda:
+        ENV
+    log:
+        f"{RESULTS}/logs/heldout_split/{{source}}.log",
+    shell:
+        "{params.harness} heldout-split --train {input} --fraction 0.2 --seed 0"
+        " --fit-out {output.fit} --heldout-out {output.heldout} > {log} 2>&1"
+
+
+rule posthoc:
+    input:
+        unpack(lambda wc: dataset_files(wc.dataset)),
+        unpack(method_inputs),
+        unpack(selection_inputs),
+        images=lambda wc: dataset_images(wc.dataset),
+        model_config=lambda wc: config["models"][wc.model],
+    output:
+        model=f"{RUN}/train/model.pth",
+        meta=f"{RUN}/train/meta.json",
+    wildcard_constraints:
+        method="|".join(POSTHOC) or "none",
+    params:
+        harness=HARNESS,
+        method=method_options,
+        select=lambda wc, input: (
+            f"--select-init {input.select_init} --select-ann {input.select_ann}" if "select_init" in input.keys() else ""
+        ),
+    threads: workflow.cores
+    conda:
+        ENV
+    log:
+        f"{RUN}/logs/posthoc.log",
+    benchmark:
+        f"{RUN}/benchmarks/posthoc.tsv"
+    shell:
+        "{params.harness} posthoc --model-config {input.model_config} --init {input.init}"
+        " --train-ann {input.train} --images {input.images} {params.method} {params.select}"
+        " --out {output.model} --meta {output.meta} --threads {threads} > {log} 2>&1"
