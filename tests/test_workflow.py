@@ -95,5 +95,11 @@ def test_smoke_run_end_to_end(workdir):
     assert htc_baseline["settings"]["load_from"].endswith("lvis/cascade_x101/baseline/seed0/train/model.pth")
     assert json.loads((results / "runs/lvis/htc_x101_dcn_ms/baseline/seed0/cache/meta.json").read_text())["samples"] \
         == 6 * summary["train"]["images"]  # 2 flips x 3 scales of the multi-scale pipeline
+    for run_id in sorted(p.stem for p in (workdir / "configs/methods").glob("*.yaml")):  # Table 1: every method
+        metrics = json.loads((results / f"runs/lvis/faster_r50/{run_id}/seed0/evaluate/metrics.json").read_text())
+        assert {"AP", "APr", "APc", "APf", "AP1", "AP4", "ACC", "ACC1", "ACCbg"} <= set(metrics), run_id
+    tau = json.loads((results / "runs/lvis/faster_r50/tau_norm/seed0/train/meta.json").read_text())
+    assert str(tau["tau"]) in tau["heldout_ap"] and len(tau["heldout_ap"]) == 8
+    assert (results / "runs/lvis_fit/faster_r50/baseline/seed0/train/model.pth").is_file()
     again = snakemake("-n", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert "Nothing to be done" in again.stdout + again.stderr

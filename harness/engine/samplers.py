@@ -13,6 +13,7 @@ from typing import Iterator
 
 import numpy as np
 import torch
+from mmengine.logging import MMLogger
 from mmengine.dist import get_world_size, sync_random_seed
 from mmdet.registry import DATA_SAMPLERS
 
@@ -51,6 +52,9 @@ class RepeatFactorSampler(torch.utils.data.Sampler):
                                                   category_repeat_factors(image_categories, threshold))
         self.expected_epoch_factor = float(self.image_factors.mean())
         self.set_epoch(0)
+        MMLogger.get_current_instance().info(
+            f"RepeatFactorSampler: t = {threshold:.4g}, {int((self.image_factors > 1).sum())} of {len(dataset)} images "
+            f"repeated, expected epoch length x{self.expected_epoch_factor:.3f} ({len(self.indices)} in epoch 0)")
 
     def set_epoch(self, epoch: int) -> None:
         """Draw the indices of ``epoch`` (deterministic in (seed, epoch))."""

@@ -7,7 +7,7 @@ here with a ``METHOD`` object, one line in :data:`METHODS`, and its name in a pr
 from harness.errors import InputError
 from harness.methods.base import Method
 from harness.methods import (bags, baseline, finetune_tail, focal, focal_cls, ncm_conv, ncm_fc, reweight,
-                             reweight_cls, rfs, rfs_finetune, tau_norm, tau_norm_select, x2)
+                             reweight_cls, rfs, rfs_finetune, seesaw, tau_norm, tau_norm_select, x2)
 
 METHODS: dict[str, Method] = {
     "baseline": baseline.METHOD,
@@ -24,6 +24,7 @@ METHODS: dict[str, Method] = {
     "tau_norm": tau_norm.METHOD,
     "tau_norm_select": tau_norm_select.METHOD,
     "bags": bags.METHOD,
+    "seesaw": seesaw.METHOD,
 }
 
 
