@@ -27,6 +27,9 @@ COMMANDS = {
     "evaluate": "harness.stages.evaluate",
     "weight-norms": "harness.stages.weight_norms",
     "figure1": "harness.stages.figure1",
+    "aggregate": "harness.stages.aggregate",
+    "tables": "harness.stages.tables",
+    "claims": "harness.stages.claims",
 }
 
 

@@ -1,0 +1,112 @@
+"""One tidy table of every run's metrics: the report's single source of reproduced numbers.
+
+A run folder is ``<runs root>/<data set>/<model>/<run id>/seed<k>/``. Only two files of it are read:
+``evaluate/metrics.json`` (AP, APr, AP1..APk, ACC*, ``*_mask``: fractions, -1 = not applicable) and
+``weight_norms/summary.json`` (Spearman's rho of classifier norm vs train instances, background norm).
+Each number becomes one row (dataset, model, method, variant, seed, metric, value); values stay
+fractions as stored, and metrics that do not apply (-1, null, NaN) are left out.
+"""
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import InputError
+from harness.io import atomic_path, read_json
+
+TIDY_COLUMNS = ["dataset", "model", "method", "variant", "seed", "metric", "value"]
+METRICS_FILE = Path("evaluate") / "metrics.json"
+NORMS_SUMMARY_FILE = Path("weight_norms") / "summary.json"
+# weight-norm summary key -> metric name in the tidy table
+NORMS_SUMMARY_METRICS = {"spearman_rho_norm_vs_train_instances": "weight_norm_rho",
+                         "background_norm": "background_norm"}
+NOT_APPLICABLE = -1.0  # evaluate's marker for a metric without data (e.g. APl with no large objects)
+NON_METRIC_KEY = re.compile(r"^(thresholds|num_cats_bin\d+)$")
+SEED_DIR = re.compile(r"^seed(\d+)$")
+
+
+def collect_metrics(runs_root: Path, run_methods: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every metric of every run folder under ``runs_root``, one row each, sorted.
+
+    ``run_methods`` maps a run id to its method name (``x2`` -> ``x2``, ``bags_n8`` -> ``bags``); a run id
+    it does not list is its own method. Raises :class:`InputError` naming the file on malformed JSON.
+    """
+    run_methods = run_methods or {}
+    rows = []
+    for seed_dir, seed in _seed_dirs(Path(runs_root)):
+        dataset, model, variant = seed_dir.parts[-4:-1]
+        identity = {"dataset": dataset, "model": model, "method": run_methods.get(variant, variant),
+                    "variant": variant, "seed": seed}
+        for metric, value in _run_metrics(seed_dir).items():
+            rows.append({**identity, "metric": metric, "value": value})
+    tidy = pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    tidy = tidy.astype({"seed": "int64", "value": "float64"})
+    return tidy.sort_values(["dataset", "model", "variant", "seed", "metric"], kind="stable", ignore_index=True)
+
+
+def _seed_dirs(runs_root: Path) -> list[tuple[Path, int]]:
+    """(folder, seed) of every ``<data set>/<model>/<run id>/seed<k>`` folder holding a file we read."""
+    found = set()
+    for relative in (METRICS_FILE, NORMS_SUMMARY_FILE):
+        for path in runs_root.glob(f"*/*/*/seed*/{relative.as_posix()}"):
+            seed_dir = path.parents[len(relative.parts) - 1]
+            match = SEED_DIR.match(seed_dir.name)
+            if match:
+                found.add((seed_dir, int(match.group(1))))
+    return sorted(found)
+
+
+def _run_metrics(seed_dir: Path) -> dict[str, float]:
+    """Metric name -> value of one seed folder, from whichever of its two files exist."""
+    metrics = {}
+    metrics_path = seed_dir / METRICS_FILE
+    if metrics_path.is_file():
+        for key, value in _json_object(metrics_path, "metrics file").items():
+            if not NON_METRIC_KEY.match(key) and _is_number(value) and value != NOT_APPLICABLE:
+                metrics[key] = float(value)
+    summary_path = seed_dir / NORMS_SUMMARY_FILE
+    if summary_path.is_file():
+        summary = _json_object(summary_path, "weight-norm summary")
+        for key, metric in NORMS_SUMMARY_METRICS.items():
+            if _is_number(summary.get(key)):  # rho = -1 is a real value here, not a marker
+                metrics[metric] = float(summary[key])
+    return metrics
+
+
+def _json_object(path: Path, what: str) -> dict:
+    """The JSON object in ``path``; malformed JSON or another top-level type is an :class:`InputError`."""
+    payload = read_json(path, what)
+    if not isinstance(payload, dict):
+        raise InputError(path, None, f"expected a JSON object of metrics, got {type(payload).__name__}")
+    return payload
+
+
+def _is_number(value) -> bool:
+    """A finite int or float (not a bool, string, list or null)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def write_tidy(tidy: pd.DataFrame, path: str | Path) -> None:
+    """Write the tidy table as CSV, atomically (full float precision)."""
+    with atomic_path(path) as tmp:
+        tidy.to_csv(tmp, index=False, columns=TIDY_COLUMNS)
+
+
+def read_tidy(path: str | Path) -> pd.DataFrame:
+    """Read a tidy CSV written by :func:`write_tidy`; a missing file or column is an :class:`InputError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "tidy metrics file does not exist (make it with `python -m harness aggregate`)")
+    try:
+        tidy = pd.read_csv(path, dtype={"dataset": str, "model": str, "method": str, "variant": str, "metric": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError(path, None, f"not a CSV file: {err}") from None
+    for column in TIDY_COLUMNS:
+        if column not in tidy.columns:
+            raise InputError(path, column, f"missing column; a tidy metrics file has {TIDY_COLUMNS}")
+    try:
+        return tidy[TIDY_COLUMNS].astype({"seed": "int64", "value": "float64"})
+    except (ValueError, TypeError) as err:
+        raise InputError(path, "seed/value", f"not numeric: {err}") from None

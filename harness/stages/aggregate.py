@@ -1,0 +1,47 @@
+"""Stage ``aggregate``: every run's metrics and weight-norm summary in one tidy CSV.
+
+    python -m harness aggregate --runs RUNS_ROOT --profile PROFILE.yaml --out TIDY.csv
+
+Reads ``RUNS_ROOT/<data set>/<model>/<run id>/seed<k>/evaluate/metrics.json`` and
+``.../weight_norms/summary.json``; writes one row per (dataset, model, method, variant, seed, metric,
+value), values as stored (fractions). The profile names each run id's method: ``bags.runs`` ids are
+``bags``, ``methods.runs`` ids take the ``method`` of ``configs/methods/<id>.yaml``, ``baseline`` is
+``baseline``.
+"""
+
+import argparse
+from pathlib import Path
+
+HELP = "tidy CSV of all runs' metrics (dataset, model, method, variant, seed, metric, value)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", required=True, help="runs root: <data set>/<model>/<run id>/seed<k>/ below it")
+    parser.add_argument("--profile", required=True, help="profile YAML (names the method of each run id)")
+    parser.add_argument("--out", required=True, help="tidy metrics CSV")
+
+
+def run(args: argparse.Namespace) -> None:
+    from harness.config import load_profile
+    from harness.errors import InputError
+    from harness.report.aggregate import collect_metrics, write_tidy
+
+    runs_root = Path(args.runs)
+    if not runs_root.is_dir():
+        raise InputError(runs_root, None, "runs folder does not exist")
+    config = load_profile(args.profile)
+    tidy = collect_metrics(runs_root, run_methods_of(config, str(args.profile)))
+    write_tidy(tidy, args.out)
+    runs = tidy[["dataset", "model", "variant"]].drop_duplicates()
+    seeds = tidy[["dataset", "model", "variant", "seed"]].drop_duplicates()
+    print(f"aggregate: {len(tidy)} values of {len(runs)} runs ({len(seeds)} seed folders) -> {args.out}")
+
+
+def run_methods_of(config: dict, source: str) -> dict[str, str]:
+    """Run id -> method name for every run the profile defines."""
+    from harness.config import method_runs
+
+    methods = {"baseline": "baseline"}
+    methods.update({run_id: "bags" for run_id in config["bags"]["runs"]})
+    methods.update({run_id: spec["method"] for run_id, spec in method_runs(config, source).items()})
+    return methods

@@ -1,0 +1,127 @@
+"""Aggregation of run folders into the tidy metrics table, and stage `aggregate`."""
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.errors import InputError
+from harness.report.aggregate import TIDY_COLUMNS, collect_metrics, read_tidy, write_tidy
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_file(root: Path, relative: str, payload) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(payload if isinstance(payload, str) else json.dumps(payload))
+    return path
+
+
+@pytest.fixture
+def runs(tmp_path) -> Path:
+    """Baseline with 2 seeds (metrics + weight norms), one x2 seed, one bags_n8 seed, and files we skip."""
+    root = tmp_path / "runs"
+    base = "lvis/faster_r50/baseline"
+    write_file(root, f"{base}/seed0/evaluate/metrics.json",
+               {"thresholds": [4, 16, 64], "AP": 0.24, "APl": -1.0, "AP1": 0.0, "num_cats_bin1": 10,
+                "note": "text", "flag": True, "missing": None})
+    write_file(root, f"{base}/seed0/weight_norms/summary.json",
+               {"param": "fc_cls", "spearman_rho_norm_vs_train_instances": -1.0, "num_categories": 40,
+                "background_norm": None})
+    write_file(root, f"{base}/seed1/evaluate/metrics.json", {"AP": 0.26, "AP_mask": 0.2})
+    write_file(root, f"{base}/seed1/weight_norms/summary.json",
+               {"spearman_rho_norm_vs_train_instances": 0.5, "background_norm": 1.25})
+    write_file(root, "lvis/faster_r50/x2/seed0/evaluate/metrics.json", {"AP": 0.3})
+    write_file(root, "lvis/faster_r50/bags_n8/seed0/evaluate/metrics.json", {"AP": 0.31})
+    write_file(root, f"{base}/seed0/predict/meta.json", {"AP": 9.0})  # not a file we read
+    write_file(root, f"{base}/notes/evaluate/metrics.json", {"AP": 9.0})  # not a seed folder
+    return root
+
+
+def test_one_sorted_row_per_metric(runs):
+    tidy = collect_metrics(runs, {"x2": "x2", "bags_n8": "bags", "baseline": "baseline"})
+    assert list(tidy.columns) == TIDY_COLUMNS
+    assert tidy.values.tolist() == [
+        ["lvis", "faster_r50", "bags", "bags_n8", 0, "AP", 0.31],
+        ["lvis", "faster_r50", "baseline", "baseline", 0, "AP", 0.24],
+        ["lvis", "faster_r50", "baseline", "baseline", 0, "AP1", 0.0],
+        ["lvis", "faster_r50", "baseline", "baseline", 0, "weight_norm_rho", -1.0],  # rho -1 is real
+        ["lvis", "faster_r50", "baseline", "baseline", 1, "AP", 0.26],
+        ["lvis", "faster_r50", "baseline", "baseline", 1, "AP_mask", 0.2],
+        ["lvis", "faster_r50", "baseline", "baseline", 1, "background_norm", 1.25],
+        ["lvis", "faster_r50", "baseline", "baseline", 1, "weight_norm_rho", 0.5],
+        ["lvis", "faster_r50", "x2", "x2", 0, "AP", 0.3],
+    ]
+    assert tidy.dtypes["seed"] == "int64" and tidy.dtypes["value"] == "float64"
+
+
+def test_unlisted_run_id_is_its_own_method(runs):
+    tidy = collect_metrics(runs)
+    assert sorted(set(zip(tidy.method, tidy.variant))) == [
+        ("bags_n8", "bags_n8"), ("baseline", "baseline"), ("x2", "x2")]
+
+
+def test_empty_runs_root_gives_empty_table(tmp_path):
+    tidy = collect_metrics(tmp_path)
+    assert tidy.empty and list(tidy.columns) == TIDY_COLUMNS
+
+
+@pytest.mark.parametrize("content, problem", [("{\"AP\": 0.2,", "malformed JSON"),
+                                              ("[0.2, 0.3]", "expected a JSON object")])
+def test_bad_metrics_file_names_the_file(tmp_path, content, problem):
+    path = write_file(tmp_path, "lvis/faster_r50/x2/seed0/evaluate/metrics.json", content)
+    with pytest.raises(InputError, match=problem) as err:
+        collect_metrics(tmp_path)
+    assert err.value.source == str(path)
+
+
+def test_bad_weight_norm_summary_names_the_file(tmp_path):
+    path = write_file(tmp_path, "lvis/faster_r50/x2/seed0/weight_norms/summary.json", "not json")
+    with pytest.raises(InputError, match="malformed JSON") as err:
+        collect_metrics(tmp_path)
+    assert err.value.source == str(path)
+
+
+def test_tidy_csv_round_trip(runs, tmp_path):
+    tidy = collect_metrics(runs)
+    write_tidy(tidy, tmp_path / "out" / "tidy.csv")
+    pd.testing.assert_frame_equal(read_tidy(tmp_path / "out" / "tidy.csv"), tidy)
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_read_tidy_wants_every_column(tmp_path):
+    (tmp_path / "t.csv").write_text("dataset,model,variant,seed,metric,value\nlvis,m,r,0,AP,0.2\n")
+    with pytest.raises(InputError, match="missing column") as err:
+        read_tidy(tmp_path / "t.csv")
+    assert err.value.field == "method"
+
+
+def test_stage_names_methods_from_the_profile(runs, tmp_path, monkeypatch, capsys):
+    from harness.stages import aggregate
+
+    monkeypatch.chdir(REPO)  # the profile's method files are configs/methods/<run id>.yaml
+    out = tmp_path / "tidy.csv"
+    aggregate.run(argparse.Namespace(runs=str(runs), profile="configs/profiles/default.yaml", out=str(out)))
+    tidy = read_tidy(out)
+    assert dict(zip(tidy.variant, tidy.method)) == {"baseline": "baseline", "bags_n8": "bags", "x2": "x2"}
+    assert capsys.readouterr().out == f"aggregate: 9 values of 3 runs (4 seed folders) -> {out}\n"
+
+
+def test_profile_methods_cover_every_run(monkeypatch):
+    from harness.config import load_profile
+    from harness.stages.aggregate import run_methods_of
+
+    monkeypatch.chdir(REPO)
+    methods = run_methods_of(load_profile("configs/profiles/default.yaml"), "default.yaml")
+    assert methods["baseline"] == "baseline" and methods["bags_betaall"] == "bags"
+    assert methods["rfs_finetune"] == "rfs_finetune" and methods["seesaw"] == "seesaw"
+
+
+def test_stage_wants_an_existing_runs_folder(tmp_path):
+    from harness.stages import aggregate
+
+    with pytest.raises(InputError, match="runs folder does not exist"):
+        aggregate.run(argparse.Namespace(runs=str(tmp_path / "none"), profile="p.yaml", out=str(tmp_path / "t.csv")))
