@@ -8,7 +8,7 @@ PYTHON  := $(VENV)/bin/python
 CORES   ?= $(shell nproc)
 PROFILE ?= default
 
-.PHONY: setup reproduce test smoke clean
+.PHONY: setup browser reproduce test smoke clean
 .DEFAULT_GOAL := help
 
 help:
@@ -19,6 +19,9 @@ help:
 setup:
 	@bash workflow/scripts/setup_env.sh
 
+browser:  # headless Chromium for the report's browser test (a system package)
+	@bash workflow/scripts/setup_browser.sh
+
 reproduce: setup
 	$(PYTHON) -m snakemake --cores $(CORES) --workflow-profile workflow/profiles/default \
 		--configfile configs/profiles/$(PROFILE).yaml
@@ -26,7 +29,7 @@ reproduce: setup
 smoke:
 	$(MAKE) reproduce PROFILE=smoke
 
-test: setup
+test: setup browser
 	$(PYTHON) -m pytest
 
 clean:

@@ -1,7 +1,9 @@
 """Stage ``figure3``: the paper's Figure 3 (classifier weight norms per method) from weight-norm files.
 
     python -m harness figure3 --norms baseline=B.csv RFS=R.csv re-weight-cls=W.csv BAGS=G.csv \
-        --thresholds 4 16 64 --png FIG.png --svg FIG.svg
+        (--thresholds 4 16 64 | --stats TRAIN.json) --png FIG.png --svg FIG.svg
+
+``--stats`` reads the bin thresholds a train annotation file records (``info.bin_thresholds``).
 """
 
 import argparse
@@ -12,8 +14,10 @@ HELP = "Figure 3: classifier weight norms of baseline, RFS, re-weight-cls and BA
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--norms", nargs="+", required=True, metavar="LABEL=PATH",
                         help="one weight_norms/norms.csv per panel, in panel order")
-    parser.add_argument("--thresholds", nargs="+", type=float, required=True,
-                        help="train-instance counts at which the bins split (dashed lines)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--thresholds", nargs="+", type=float,
+                       help="train-instance counts at which the bins split (dashed lines)")
+    where.add_argument("--stats", help="a train annotation file recording info.bin_thresholds")
     parser.add_argument("--png", required=True)
     parser.add_argument("--svg", required=True)
 
@@ -38,5 +42,16 @@ def run(args: argparse.Namespace) -> None:
     from harness.report.figure3 import draw_figure3
 
     norms = parse_labelled_paths(args.norms)
-    draw_figure3(norms, list(args.thresholds), args.png, args.svg)
+    thresholds = list(args.thresholds) if args.thresholds else _recorded_thresholds(args.stats)
+    draw_figure3(norms, thresholds, args.png, args.svg)
     print(f"figure3: {len(norms)} panels ({', '.join(norms)}) -> {args.png}, {args.svg}")
+
+
+def _recorded_thresholds(path: str) -> list[float]:
+    from harness.data.category_stats import load_category_stats
+    from harness.errors import InputError
+
+    thresholds = load_category_stats(path).bin_thresholds
+    if not thresholds:
+        raise InputError(path, "info.bin_thresholds", "missing: pass --thresholds instead")
+    return list(thresholds)

@@ -22,6 +22,8 @@ except InputError as err:
 
 PROFILE = config["profile"]
 RESULTS = f"results/{PROFILE}"
+REPORT = f"{RESULTS}/report"  # tidy metrics, tables and claims of this profile
+PAPER_TABLES = ["table1", "table2", "table3", "table4"]
 HARNESS = f"{sys.executable} -m harness"  # the interpreter running Snakemake (.venv)
 ENV = "../envs/harness.yaml"  # software of every rule under --sdm conda (paths relative to rules/)
 
@@ -170,37 +172,45 @@ def synth_options(wildcards):
     return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
 
 
+def run_outputs():
+    """The metrics files of every run: baselines, BAGS runs, transferred methods (the report's input)."""
+    baselines = [
+        run_path(b["dataset"], b["model"], "baseline", seed, name)
+        for b in config["baselines"]
+        for seed in config["seeds"]
+        for name in ("evaluate/metrics.json", "weight_norms/summary.json")
+    ]
+    bags = [
+        run_path(dataset, model, run_id, seed, name)
+        for dataset in config["bags"]["datasets"]
+        for run_id, run in config["bags"]["runs"].items()
+        for model in run.get("models", config["bags"]["models"])
+        for seed in config["seeds"]
+        for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run_id == "bags" else [])]
+    ]
+    methods = [
+        run_path(dataset, model, run_id, seed, name)
+        for dataset in config["methods"]["datasets"]
+        for model in config["methods"]["models"]
+        for run_id in METHOD_RUNS
+        for seed in config["seeds"]
+        for name in ("evaluate/metrics.json", "weight_norms/summary.json")
+    ]
+    return list(dict.fromkeys(baselines + bags + methods))
+
+
 def all_targets():
-    """Every final output of the stages that exist so far."""
+    """Every final output: data statistics, every run's metrics, the figures, tables, claims and report."""
     return [
         *expand(f"{RESULTS}/stats/{{dataset}}/{{file}}", dataset=DATASETS, file=["summary.json", "examples.png"]),
         f"{RESULTS}/data/coco_lt/report.json",
-        *[
-            run_path(b["dataset"], b["model"], "baseline", seed, name)
-            for b in config["baselines"]
-            for seed in config["seeds"]
-            for name in ("evaluate/metrics.json", "weight_norms/summary.json")
-        ],
-        f"{RESULTS}/figures/figure1.png",
-        *[
-            run_path(dataset, model, run_id, seed, name)
-            for dataset in config["bags"]["datasets"]
-            for run_id, run in config["bags"]["runs"].items()
-            for model in run.get("models", config["bags"]["models"])
-            for seed in config["seeds"]
-            for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run_id == "bags" else [])]
-        ],
-        *[
-            run_path(dataset, model, run_id, seed, name)
-            for dataset in config["methods"]["datasets"]
-            for model in config["methods"]["models"]
-            for run_id in METHOD_RUNS
-            for seed in config["seeds"]
-            for name in ("evaluate/metrics.json", "weight_norms/summary.json")
-        ],
+        *run_outputs(),
         *expand(
             f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
             dataset=GROUPED_DATASETS,
             layout=config["bags"]["group_layouts"],
         ),
+        *expand(f"{RESULTS}/figures/figure{{n}}.png", n=[1, 2, 3, 4]),
+        *expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
+        f"{REPORT}/claims.json",
     ]
