@@ -33,6 +33,7 @@ COMMANDS = {
     "aggregate": "harness.stages.aggregate",
     "tables": "harness.stages.tables",
     "claims": "harness.stages.claims",
+    "report": "harness.stages.report",
 }
 
 

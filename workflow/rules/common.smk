@@ -24,6 +24,8 @@ PROFILE = config["profile"]
 RESULTS = f"results/{PROFILE}"
 REPORT = f"{RESULTS}/report"  # tidy metrics, tables and claims of this profile
 PAPER_TABLES = ["table1", "table2", "table3", "table4"]
+# The HTML report: reports/index.html for the embedded default, reports/<profile>/index.html otherwise.
+REPORT_HTML = "reports/index.html" if PROFILE == "default" else f"reports/{PROFILE}/index.html"
 HARNESS = f"{sys.executable} -m harness"  # the interpreter running Snakemake (.venv)
 ENV = "../envs/harness.yaml"  # software of every rule under --sdm conda (paths relative to rules/)
 
@@ -213,4 +215,5 @@ def all_targets():
         *expand(f"{RESULTS}/figures/figure{{n}}.png", n=[1, 2, 3, 4]),
         *expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
         f"{REPORT}/claims.json",
+        REPORT_HTML,
     ]

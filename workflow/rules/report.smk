@@ -136,3 +136,34 @@ rule figure4:
         f"{RESULTS}/logs/figure4.log",
     shell:
         "{params.harness} figure4 --tidy {input} --png {output.png} --svg {output.svg} > {log} 2>&1"
+
+
+FIGURE_CAPTIONS = {
+    1: "Figure 1: classifier weight norms, balanced (synthetic COCO) vs long-tail (LVIS-shaped) baseline",
+    2: "Figure 2: the BAGS module as built from the group layout (N = 4)",
+    3: "Figure 3: weight norms of the baseline, RFS, re-weight-cls and BAGS with the bin boundaries",
+    4: "Figure 4: mAP and AP1-AP4 against the others sampling ratio beta",
+}
+
+
+rule report_html:
+    input:
+        run_outputs(),
+        tables=expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
+        claims=f"{REPORT}/claims.json",
+        figures=expand(f"{RESULTS}/figures/figure{{n}}.png", n=FIGURE_CAPTIONS),
+    output:
+        REPORT_HTML,
+    params:
+        harness=HARNESS,
+        profile=PROFILE_FILE,
+        figures=lambda wc, input: " ".join(
+            f"'figure{n}={caption}={png}'" for (n, caption), png in zip(FIGURE_CAPTIONS.items(), input.figures)
+        ),
+    conda:
+        ENV
+    log:
+        f"{RESULTS}/logs/report_html.log",
+    shell:
+        "{params.harness} report --profile {params.profile} --results {RESULTS} --tables {input.tables}"
+        " --claims {input.claims} --figure {params.figures} --out {output} > {log} 2>&1"
