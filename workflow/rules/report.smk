@@ -158,7 +158,7 @@ rule report_html:
         harness=HARNESS,
         profile=PROFILE_FILE,
         figures=lambda wc, input: " ".join(
-            f"'figure{n}={caption}={png}'" for (n, caption), png in zip(FIGURE_CAPTIONS.items(), input.figures)
+            f"--figure 'figure{n}={caption}={png}'" for (n, caption), png in zip(FIGURE_CAPTIONS.items(), input.figures)
         ),
     conda:
         ENV
@@ -166,4 +166,4 @@ rule report_html:
         f"{RESULTS}/logs/report_html.log",
     shell:
         "{params.harness} report --profile {params.profile} --results {RESULTS} --tables {input.tables}"
-        " --claims {input.claims} --figure {params.figures} --out {output} > {log} 2>&1"
+        " --claims {input.claims} {params.figures} --out {output} > {log} 2>&1"
