@@ -22,9 +22,12 @@ setup:
 browser:  # headless Chromium for the report's browser test (a system package)
 	@bash workflow/scripts/setup_browser.sh
 
+REPORT_HTML = $(if $(filter default,$(PROFILE)),reports/index.html,reports/$(PROFILE)/index.html)
+
 reproduce: setup
 	$(PYTHON) -m snakemake --cores $(CORES) --workflow-profile workflow/profiles/default \
 		--configfile configs/profiles/$(PROFILE).yaml
+	@$(PYTHON) -m harness summary --claims results/$(PROFILE)/report/claims.json --report $(REPORT_HTML)
 
 smoke:
 	$(MAKE) reproduce PROFILE=smoke

@@ -34,6 +34,7 @@ COMMANDS = {
     "tables": "harness.stages.tables",
     "claims": "harness.stages.claims",
     "report": "harness.stages.report",
+    "summary": "harness.stages.summary",
 }
 
 

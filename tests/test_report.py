@@ -281,3 +281,24 @@ def test_browser_screenshot(page_file):
     chromium(f"--screenshot={shot}", "--window-size=1280,3000", "--hide-scrollbars", page_file.as_uri(),
              user_data=page_file.parent / "chromium")
     assert shot.is_file() and shot.stat().st_size > 20_000
+
+
+def test_summary_prints_the_report_path_and_every_claim(tmp_path, capsys):
+    import argparse
+    import json as json_module
+
+    from harness.errors import InputError
+    from harness.stages import summary
+
+    claims = tmp_path / "claims.json"
+    claims.write_text(json_module.dumps({"summary": {"holds": 1, "does not hold": 0, "not run": 1}, "results": [
+        {"id": "a", "status": "holds", "explanation": "x 2 > 1"},
+        {"id": "b", "status": "not run", "explanation": "not in the table: lvis/faster_r50 x2 AP"}]}))
+    page = tmp_path / "index.html"
+    with pytest.raises(InputError, match="does not exist"):
+        summary.run(argparse.Namespace(claims=str(claims), report=str(page)))
+    page.write_text("<html></html>")
+    summary.run(argparse.Namespace(claims=str(claims), report=str(page)))
+    out = capsys.readouterr().out
+    assert str(page) in out and "1 hold, 0 do not hold, 1 not run (of 2)" in out
+    assert "holds          a: x 2 > 1" in out and "not run        b:" in out
