@@ -15,7 +15,7 @@ rule predict:
     params:
         harness=HARNESS,
         method=method_options,
-    threads: workflow.cores
+    threads: JOB_THREADS
     conda:
         ENV
     log:

@@ -22,7 +22,7 @@ rule train:
         work_dir=f"{RUN}/train/work",
         epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
         method=train_method_options,
-    threads: workflow.cores
+    threads: JOB_THREADS
     conda:
         ENV
     log:
@@ -49,7 +49,7 @@ rule cache_features:
         method="baseline",
     params:
         harness=HARNESS,
-    threads: workflow.cores
+    threads: JOB_THREADS
     conda:
         ENV
     log:
@@ -130,7 +130,7 @@ rule posthoc:
         select=lambda wc, input: (
             f"--select-init {input.select_init} --select-ann {input.select_ann}" if "select_init" in input.keys() else ""
         ),
-    threads: workflow.cores
+    threads: JOB_THREADS
     conda:
         ENV
     log:
