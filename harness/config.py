@@ -54,6 +54,15 @@ def validate_config(config: dict, source: str) -> dict:
         if model not in config["models"]:
             raise InputError(source, field, f"unknown model {model!r}; known: {sorted(config['models'])}")
     method_runs(config, source)
+    experiments = config["coco_lt"].get("experiments")
+    if experiments:
+        _check_thresholds(experiments["group_thresholds"], source, "coco_lt.experiments.group_thresholds")
+        for model in experiments["models"]:
+            if model not in config["models"]:
+                raise InputError(source, "coco_lt.experiments.models", f"unknown model {model!r}")
+            if {"dataset": "coco_lt", "model": model} not in [{k: b[k] for k in ("dataset", "model")}
+                                                               for b in config["baselines"]]:
+                raise InputError(source, "baselines", f"BAGS on COCO-LT with {model} needs its COCO-LT baseline")
     lvis = config["synthetic"]["lvis"]
     if lvis["val_min"] > lvis["val_max"]:
         raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")

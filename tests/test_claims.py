@@ -206,6 +206,8 @@ def paper_tidy() -> pd.DataFrame:
     metric_of = spec["metric_of_column"]
     rows = []
     for table in spec["tables"].values():
+        if table["dataset"] != "lvis":  # COCO-LT's paper numbers are deltas, not runs
+            continue
         paper = pd.read_csv(TABLES_FILE.parent / table["csv"], dtype={table["key"]: str})
         for _, row in paper.iterrows():
             target = table["rows"].get(row[table["key"]])

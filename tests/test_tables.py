@@ -207,3 +207,15 @@ def test_stage_wants_the_tidy_file(tmp_path):
     with pytest.raises(InputError, match="tidy metrics file does not exist"):
         tables.run(argparse.Namespace(tidy=str(tmp_path / "none.csv"), spec=str(PAPER_DIR / "tables.yaml"),
                                       paper_dir=str(PAPER_DIR), out_dir=str(tmp_path)))
+
+
+def test_a_difference_row_subtracts_two_runs_per_seed(tmp_path):
+    (tmp_path / "d.csv").write_text("id,model,mAP\n(1),Faster,\n(2),+ BAGS (delta),2.20\n")
+    spec = {"metric_of_column": {"mAP": "AP"}, "tables": {"d": {
+        "title": "COCO-LT", "csv": "d.csv", "key": "id", "label": "model", "dataset": "lvis",
+        "rows": {"(1)": ["faster_r50", "baseline"], "(2)": ["faster_r50", "bags", "baseline"]}}}}
+    tidy = tidy_rows([("faster_r50", "baseline", 0, "AP", 0.20), ("faster_r50", "baseline", 1, "AP", 0.22),
+                      ("faster_r50", "bags", 0, "AP", 0.23), ("faster_r50", "bags", 1, "AP", 0.24)])
+    got = cell(build_table("d", spec, tmp_path, tidy), "(2)", "mAP")
+    assert (got["ours"], got["ours_std"], got["seeds"], got["paper"], got["diff"]) == (2.5, 0.71, 2, 2.2, 0.3)
+    assert got["run"] == "bags - baseline"

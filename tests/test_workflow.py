@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import REPO
@@ -101,5 +102,11 @@ def test_smoke_run_end_to_end(workdir):
     tau = json.loads((results / "runs/lvis/faster_r50/tau_norm/seed0/train/meta.json").read_text())
     assert str(tau["tau"]) in tau["heldout_ap"] and len(tau["heldout_ap"]) == 8
     assert (results / "runs/lvis_fit/faster_r50/baseline/seed0/train/model.pth").is_file()
+    coco_lt = pd.read_csv(results / "report/tables/table_coco_lt.csv", dtype={"row_id": str})
+    reproduced = coco_lt[coco_lt.status == "reproduced"]
+    assert sorted(set(reproduced.row_id)) == ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"]  # 4 runs, 2 differences
+    assert (workdir / "reports/smoke/index.html").stat().st_size > 50_000
+    claims = json.loads((results / "report/claims.json").read_text())
+    assert sum(claims["summary"].values()) == len(claims["results"]) >= 15
     again = snakemake("-n", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert "Nothing to be done" in again.stdout + again.stderr

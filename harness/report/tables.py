@@ -127,13 +127,33 @@ def _check_table(table, source: str, where: str) -> None:
         raise InputError(source, f"{where}.extra_rows", "extra rows name run ids only: the table needs a model")
 
 
+DIFFERENCE = " - "  # a row's run "bags - baseline": the per-seed difference of two runs of one model
+
+
 def _run_of(table: dict, run, source: str, where: str) -> tuple[str, str]:
-    """(model, run id) of a row: a run id with the table's model, or [model, run id]."""
+    """(model, run id) of a row: a run id with the table's model, [model, run id], or
+    [model, run id, other run id] for the difference of two runs (run id "run - other")."""
     if isinstance(run, str) and isinstance(table.get("model"), str):
         return table["model"], run
-    if isinstance(run, list) and len(run) == 2 and all(isinstance(part, str) for part in run):
-        return run[0], run[1]
-    raise InputError(source, where, "expected a run id (with the table's model) or [model, run id]")
+    if isinstance(run, list) and len(run) in (2, 3) and all(isinstance(part, str) for part in run):
+        return run[0], DIFFERENCE.join(run[1:])
+    raise InputError(source, where, "expected a run id (with the table's model), [model, run id] or "
+                                    "[model, run id, run id to subtract]")
+
+
+def _with_differences(values: dict[tuple, list[float]], rows: list[TableRow], metrics: list[str]) -> dict:
+    """``values`` plus, for every difference row, the per-seed differences of its two runs (seeds paired
+    in order; only as many as both runs have)."""
+    values = dict(values)
+    for row in rows:
+        if not row.run or DIFFERENCE not in row.run:
+            continue
+        run, other = row.run.split(DIFFERENCE)
+        for metric in metrics:
+            a, b = values.get((row.dataset, row.model, run, metric)), values.get((row.dataset, row.model, other, metric))
+            if a and b:
+                values[(row.dataset, row.model, row.run, metric)] = [x - y for x, y in zip(a, b)]
+    return values
 
 
 def build_table(name: str, spec: dict, paper_dir: Path, tidy: pd.DataFrame) -> TableResult:
@@ -147,7 +167,7 @@ def build_table(name: str, spec: dict, paper_dir: Path, tidy: pd.DataFrame) -> T
     columns = [column for column in paper.columns if column in spec["metric_of_column"]]
     metrics = [spec["metric_of_column"][column] for column in columns]
     rows = _paper_rows(paper, table, csv_path) + _extra_rows(table)
-    values = _percent_values(tidy)
+    values = _with_differences(_percent_values(tidy), rows, metrics)
     cells = []
     for row in rows:
         row.status = _row_status(row, metrics, values)

@@ -23,7 +23,7 @@ except InputError as err:
 PROFILE = config["profile"]
 RESULTS = f"results/{PROFILE}"
 REPORT = f"{RESULTS}/report"  # tidy metrics, tables and claims of this profile
-PAPER_TABLES = ["table1", "table2", "table3", "table4"]
+PAPER_TABLES = ["table1", "table2", "table3", "table4", "table_coco_lt"]
 # The HTML report: reports/index.html for the embedded default, reports/<profile>/index.html otherwise.
 REPORT_HTML = "reports/index.html" if PROFILE == "default" else f"reports/{PROFILE}/index.html"
 HARNESS = f"{sys.executable} -m harness"  # the interpreter running Snakemake (.venv)
@@ -36,7 +36,8 @@ ENV = "../envs/harness.yaml"  # software of every rule under --sdm conda (paths 
 # and the COCO-LT built from it (train split only; it is evaluated on synthetic COCO's val).
 SYNTHETIC = ["lvis", "coco"]
 DATASETS = ["lvis", "coco", "coco_lt"]
-GROUPED_DATASETS = ["lvis"]  # data sets that get BAGS group layouts
+GROUPED_DATASETS = ["lvis"]  # data sets that get the profile's BAGS group layouts (bags.group_layouts)
+COCO_LT = config["coco_lt"].get("experiments")  # paper Sec. 5.5: BAGS on COCO-LT, with its own layout
 
 
 # One training run: data set x model x method x seed. Every stage after training nests below it.
@@ -99,8 +100,18 @@ def method_inputs(wc):
     if run_method(wc.method).needs_init:
         inputs["init"] = run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth")
     if wc.method in config["bags"]["runs"]:
-        inputs["groups"] = f"{RESULTS}/groups/{wc.dataset}/{config['bags']['runs'][wc.method]['layout']}.json"
+        inputs["groups"] = f"{RESULTS}/groups/{wc.dataset}/{layout_of(wc.dataset, wc.method)}.json"
     return inputs
+
+
+def layout_of(dataset, run_id):
+    """The group layout of a BAGS run: the run's, or on COCO-LT the layout of COCO-LT's own bins."""
+    return "coco_lt" if dataset == "coco_lt" else config["bags"]["runs"][run_id]["layout"]
+
+
+def layout_thresholds(layout):
+    """Paper-scale group edges of a layout name."""
+    return COCO_LT["group_thresholds"] if layout == "coco_lt" else config["bags"]["group_layouts"][layout]
 
 
 def method_options(wc, input):
@@ -201,7 +212,12 @@ def run_outputs():
         for seed in config["seeds"]
         for name in ("evaluate/metrics.json", "weight_norms/summary.json")
     ]
-    return list(dict.fromkeys(baselines + bags + methods))
+    coco_lt = [
+        run_path("coco_lt", model, "bags", seed, "evaluate/metrics.json")
+        for model in (COCO_LT["models"] if COCO_LT else [])
+        for seed in config["seeds"]
+    ]
+    return list(dict.fromkeys(baselines + bags + methods + coco_lt))
 
 
 def all_targets():

@@ -9,7 +9,7 @@ rule groups:
         f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
     params:
         harness=HARNESS,
-        thresholds=lambda wc: " ".join(str(t) for t in config["bags"]["group_layouts"][wc.layout]),
+        thresholds=lambda wc: " ".join(str(t) for t in layout_thresholds(wc.layout)),
     conda:
         ENV
     log:

@@ -52,7 +52,7 @@ rule tables:
         spec="configs/paper/tables.yaml",
         paper=expand("configs/paper/{csv}", csv=[
             "table1_transferred_methods.csv", "table2_backbones_frameworks.csv",
-            "table3_instance_segmentation.csv", "table4_bags_ablation.csv"]),
+            "table3_instance_segmentation.csv", "table4_bags_ablation.csv", "table_coco_lt.csv"]),
     output:
         expand(f"{REPORT}/tables/{{table}}.{{ext}}", table=PAPER_TABLES, ext=["csv", "html", "tex"]),
     params:
