@@ -1,5 +1,6 @@
 # Config loading and validation, path templates, and the targets of `rule all`.
 # Every result path of the pipeline is spelled here or in a rule, never in harness code.
+import os
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -236,3 +237,23 @@ def all_targets():
         f"{REPORT}/claims.json",
         REPORT_HTML,
     ]
+
+
+# The report (report.smk). The profile file the run was started with: its method and BAGS run ids name
+# the tidy table's methods.
+PROFILE_FILE = workflow.configfiles[-1] if workflow.configfiles else DEFAULT_PROFILE
+FIGURE3_RUNS = {"baseline": "baseline", "RFS": "rfs", "re-weight-cls": "reweight_cls", "BAGS": "bags"}
+FIGURE_CAPTIONS = {
+    1: "Figure 1: classifier weight norms, balanced (synthetic COCO) vs long-tail (LVIS-shaped) baseline",
+    2: "Figure 2: the BAGS module as built from the group layout (N = 4)",
+    3: "Figure 3: weight norms of the baseline, RFS, re-weight-cls and BAGS with the bin boundaries",
+    4: "Figure 4: mAP and AP1-AP4 against the others sampling ratio beta",
+}
+
+
+def runs_root(run_file):
+    """The runs folder a run's file lies in (results/<profile>/runs)."""
+    path = run_file
+    while os.path.basename(path) != "runs":
+        path = os.path.dirname(path)
+    return path

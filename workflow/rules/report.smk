@@ -8,7 +8,7 @@ rule figure1:
         summaries=[run_path("coco", "faster_r50", "baseline", FIRST_SEED, "weight_norms/summary.json"),
                    run_path("lvis", "faster_r50", "baseline", FIRST_SEED, "weight_norms/summary.json")],
     output:
-        png=f"{RESULTS}/figures/figure1.png",
+        png=report(f"{RESULTS}/figures/figure1.png", category="Figures"),
         svg=f"{RESULTS}/figures/figure1.svg",
     params:
         harness=HARNESS,
@@ -24,9 +24,6 @@ rule figure1:
         " --png {output.png} --svg {output.svg} > {log} 2>&1"
 
 
-# The profile file the run was started with (its method and BAGS run ids name the tidy table's methods).
-PROFILE_FILE = workflow.configfiles[-1] if workflow.configfiles else DEFAULT_PROFILE
-FIGURE3_RUNS = {"baseline": "baseline", "RFS": "rfs", "re-weight-cls": "reweight_cls", "BAGS": "bags"}
 
 
 rule aggregate:
@@ -36,7 +33,7 @@ rule aggregate:
         f"{REPORT}/tidy.csv",
     params:
         harness=HARNESS,
-        runs=f"{RESULTS}/runs",
+        runs=lambda wc, input: runs_root(input[0]),
         profile=PROFILE_FILE,
     conda:
         ENV
@@ -57,7 +54,7 @@ rule tables:
         expand(f"{REPORT}/tables/{{table}}.{{ext}}", table=PAPER_TABLES, ext=["csv", "html", "tex"]),
     params:
         harness=HARNESS,
-        out_dir=f"{REPORT}/tables",
+        out_dir=lambda wc, output: os.path.dirname(output[0]),
     conda:
         ENV
     log:
@@ -73,7 +70,7 @@ rule claims:
         claims="configs/paper/claims.yaml",
     output:
         json=f"{REPORT}/claims.json",
-        csv=f"{REPORT}/claims.csv",
+        csv=report(f"{REPORT}/claims.csv", category="Claims"),
     params:
         harness=HARNESS,
     conda:
@@ -89,7 +86,7 @@ rule figure2:
     input:
         f"{RESULTS}/groups/lvis/n4.json",
     output:
-        png=f"{RESULTS}/figures/figure2.png",
+        png=report(f"{RESULTS}/figures/figure2.png", category="Figures"),
         svg=f"{RESULTS}/figures/figure2.svg",
     params:
         harness=HARNESS,
@@ -108,7 +105,7 @@ rule figure3:
         norms=[run_path("lvis", "faster_r50", run, FIRST_SEED, "weight_norms/norms.csv") for run in FIGURE3_RUNS.values()],
         train=dataset_files("lvis")["train"],
     output:
-        png=f"{RESULTS}/figures/figure3.png",
+        png=report(f"{RESULTS}/figures/figure3.png", category="Figures"),
         svg=f"{RESULTS}/figures/figure3.svg",
     params:
         harness=HARNESS,
@@ -126,7 +123,7 @@ rule figure4:
     input:
         f"{REPORT}/tidy.csv",
     output:
-        png=f"{RESULTS}/figures/figure4.png",
+        png=report(f"{RESULTS}/figures/figure4.png", category="Figures"),
         svg=f"{RESULTS}/figures/figure4.svg",
     params:
         harness=HARNESS,
@@ -138,12 +135,6 @@ rule figure4:
         "{params.harness} figure4 --tidy {input} --png {output.png} --svg {output.svg} > {log} 2>&1"
 
 
-FIGURE_CAPTIONS = {
-    1: "Figure 1: classifier weight norms, balanced (synthetic COCO) vs long-tail (LVIS-shaped) baseline",
-    2: "Figure 2: the BAGS module as built from the group layout (N = 4)",
-    3: "Figure 3: weight norms of the baseline, RFS, re-weight-cls and BAGS with the bin boundaries",
-    4: "Figure 4: mAP and AP1-AP4 against the others sampling ratio beta",
-}
 
 
 rule report_html:
@@ -153,10 +144,11 @@ rule report_html:
         claims=f"{REPORT}/claims.json",
         figures=expand(f"{RESULTS}/figures/figure{{n}}.png", n=FIGURE_CAPTIONS),
     output:
-        REPORT_HTML,
+        report(REPORT_HTML, category="Report"),
     params:
         harness=HARNESS,
         profile=PROFILE_FILE,
+        results=lambda wc, input: os.path.dirname(os.path.dirname(input.claims)),
         figures=lambda wc, input: " ".join(
             f"--figure 'figure{n}={caption}={png}'" for (n, caption), png in zip(FIGURE_CAPTIONS.items(), input.figures)
         ),
@@ -165,5 +157,5 @@ rule report_html:
     log:
         f"{RESULTS}/logs/report_html.log",
     shell:
-        "{params.harness} report --profile {params.profile} --results {RESULTS} --tables {input.tables}"
+        "{params.harness} report --profile {params.profile} --results {params.results} --tables {input.tables}"
         " --claims {input.claims} {params.figures} --out {output} > {log} 2>&1"
