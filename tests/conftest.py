@@ -81,3 +81,13 @@ def smoke_baseline(synthetic_lvis, tmp_path_factory) -> Path:
     result = run_harness(*train_args(synthetic_lvis, run, 2))
     assert result.returncode == 0, result.stderr[-3000:]
     return run
+
+
+@pytest.fixture(scope="session")
+def groups(synthetic_lvis, tmp_path_factory) -> Path:
+    """The N = 4 BAGS group layout (paper-scale edges 10 / 100 / 1000) of the smoke-sized LVIS-shaped set."""
+    out = tmp_path_factory.mktemp("groups") / "n4.json"
+    result = run_harness("groups", "--stats", str(synthetic_lvis / "train.json"), "--thresholds", "10", "100", "1000",
+                         "--paper-scale", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out

@@ -10,15 +10,6 @@ from harness.engine.cached_classifier import learning_rate, nested_samples, samp
 
 
 @pytest.fixture(scope="module")
-def groups(synthetic_lvis, tmp_path_factory):
-    out = tmp_path_factory.mktemp("groups") / "n4.json"
-    result = run_harness("groups", "--stats", str(synthetic_lvis / "train.json"), "--thresholds", "10", "100", "1000",
-                         "--paper-scale", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out
-
-
-@pytest.fixture(scope="module")
 def cache(smoke_baseline, synthetic_lvis, tmp_path_factory):
     out = tmp_path_factory.mktemp("cache")
     result = run_harness("cache-features", "--model-config", str(MODEL_CONFIG), "--checkpoint",

@@ -5,19 +5,10 @@ import json
 import pytest
 import torch
 
-from conftest import MODEL_CONFIG, run_harness
+from conftest import MODEL_CONFIG
 from harness.errors import InputError
 from harness.methods import METHODS, get_method
 from harness.methods.finetune_tail import tail_subset
-
-
-@pytest.fixture(scope="module")
-def groups(synthetic_lvis, tmp_path_factory):
-    out = tmp_path_factory.mktemp("groups") / "n4.json"
-    result = run_harness("groups", "--stats", str(synthetic_lvis / "train.json"), "--thresholds", "10", "100", "1000",
-                         "--paper-scale", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 def method_config(name, synthetic_lvis, work_dir, options=None):

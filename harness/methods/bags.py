@@ -7,7 +7,7 @@ Options: ``groups`` (layout JSON of the groups stage), ``beta`` (8, a number, "n
 
 from mmengine.config import Config
 
-from harness.methods.base import CLASSIFIERS, Method, truthy
+from harness.methods.base import CLASSIFIERS, Method, set_classification_loss, truthy
 
 
 
@@ -22,9 +22,7 @@ def configure(cfg: Config, options: dict) -> None:
         "background_group": truthy(options.get("background_group", "true")),
         "others": truthy(options.get("others", "true")),
     }
-    heads = cfg.model.roi_head.bbox_head
-    for head in heads if isinstance(heads, list) else [heads]:
-        head.loss_cls = dict(loss)
+    set_classification_loss(cfg, loss)
     cfg.model.backbone.norm_eval = True  # frozen detector: batch-norm statistics stay the baseline's
 
 

@@ -28,6 +28,18 @@ CLASSIFIERS = ("roi_head.bbox_head.fc_cls", "roi_head.bbox_head.0.fc_cls", "roi_
                "roi_head.bbox_head.2.fc_cls")
 
 
+def box_heads(cfg: Config) -> list:
+    """The box head config(s): one for Faster/Mask R-CNN, one per stage for Cascade R-CNN/HTC."""
+    heads = cfg.model.roi_head.bbox_head
+    return list(heads) if isinstance(heads, list) else [heads]
+
+
+def set_classification_loss(cfg: Config, loss: dict) -> None:
+    """Give every box head (every cascade stage) its own copy of ``loss`` as ``loss_cls``."""
+    for head in box_heads(cfg):
+        head.loss_cls = dict(loss)
+
+
 def no_change(cfg: Config, options: dict) -> None:
     """A hook that leaves the config as it is."""
 

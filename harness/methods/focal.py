@@ -8,15 +8,13 @@ so the paper's focal numbers (11.12 AP, focal-cls 19.29) come from that degenera
 the intended loss (:class:`harness.models.focal_loss.SoftmaxHeadFocalLoss`), so expect different numbers.
 """
 
-from harness.methods.base import Method
+from harness.methods.base import Method, set_classification_loss
 
 
 def configure(cfg, options: dict) -> None:
     loss = {"type": "SoftmaxHeadFocalLoss", "gamma": float(options.get("gamma", 2.0)),
             "alpha": float(options.get("alpha", 0.25))}
-    heads = cfg.model.roi_head.bbox_head
-    for head in heads if isinstance(heads, list) else [heads]:
-        head.loss_cls = dict(loss)
+    set_classification_loss(cfg, loss)
 
 
 METHOD = Method(

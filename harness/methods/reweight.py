@@ -6,14 +6,13 @@ mmdet's CrossEntropyLoss with ``class_weight`` averages)."""
 import numpy as np
 
 from harness.algorithms.class_weights import inverse_frequency_weights, with_background
-from harness.methods.base import Method
+from harness.methods.base import Method, box_heads
 from harness.methods.training_data import train_file, train_stats
 
 
 def set_class_weights(cfg, weights: list[float]) -> None:
     """(C + 1,) weights, background last, on every box head's cross-entropy."""
-    heads = cfg.model.roi_head.bbox_head
-    for head in heads if isinstance(heads, list) else [heads]:
+    for head in box_heads(cfg):
         if head.loss_cls.get("type") != "CrossEntropyLoss" or head.loss_cls.get("use_sigmoid"):
             raise ValueError(f"re-weighting needs a softmax CrossEntropyLoss, the head has {head.loss_cls}")
         head.loss_cls["class_weight"] = weights

@@ -24,7 +24,7 @@ def data_repeat_threshold(cfg, options: dict) -> float:
     stats = train_stats(train_file(cfg))
     if stats.count_scaling is None:
         return t
-    images = len([im for im in read_json(train_file(cfg), "train annotations")["images"]])
+    images = len(read_json(train_file(cfg), "train annotations")["images"])
     return scaled_threshold(t, LVIS_V05_TRAIN_IMAGES, images, lambda count: data_scale(stats, count))
 
 

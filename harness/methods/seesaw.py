@@ -4,12 +4,11 @@ by a randomly initialised one sized by the loss (mmdet's ``SeesawLoss``: C + 2 l
 pair plus the categories), and train only that classifier with the baseline's schedule.
 """
 
-from harness.methods.base import CLASSIFIERS, Method
+from harness.methods.base import CLASSIFIERS, Method, box_heads
 
 
 def configure(cfg, options: dict) -> None:
-    heads = cfg.model.roi_head.bbox_head
-    for head in heads if isinstance(heads, list) else [heads]:
+    for head in box_heads(cfg):
         head.loss_cls = {"type": "SeesawLoss", "p": float(options.get("p", 0.8)), "q": float(options.get("q", 2.0)),
                          "num_classes": head.num_classes, "loss_weight": 1.0}
     cfg.model.backbone.norm_eval = True  # frozen detector: batch-norm statistics stay the baseline's
