@@ -1,6 +1,7 @@
 # Config loading and validation, path templates, and the targets of `rule all`.
 # Every result path of the pipeline is spelled here or in a rule, never in harness code.
 import os
+import shlex
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -121,7 +122,9 @@ def method_options(wc, input):
         return "--method baseline"
     if wc.method in METHOD_RUNS:
         spec = METHOD_RUNS[wc.method]
-        return f"--method {spec['method']} " + " ".join(f"--option {k}={v}" for k, v in spec["options"].items())
+        return f"--method {spec['method']} " + " ".join(
+            f"--option {shlex.quote(f'{k}={v}')}" for k, v in spec["options"].items()
+        )
     run = config["bags"]["runs"][wc.method]
     options = {"groups": input.groups, "beta": run["beta"]}
     options.update({k: str(run[k]).lower() for k in ("background_group", "others") if k in run})
