@@ -6,7 +6,6 @@
 import argparse
 
 HELP = "Figure 4: influence of the others sampling ratio beta on mAP and AP1..AP4"
-TIDY_COLUMNS = ("dataset", "model", "method", "variant", "seed", "metric", "value")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,28 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--svg", required=True)
 
 
-def read_tidy_csv(path: str):
-    """The tidy table; a missing file or column is an InputError naming the file."""
-    from pathlib import Path
-
-    import pandas as pd
-
-    from harness.errors import InputError
-
-    if not Path(path).is_file():
-        raise InputError(path, None, "tidy metrics file does not exist")
-    tidy = pd.read_csv(path, dtype={"dataset": str, "model": str, "variant": str, "metric": str})
-    missing = [column for column in TIDY_COLUMNS if column not in tidy.columns]
-    if missing:
-        raise InputError(path, None, f"tidy metrics file lacks column(s) {', '.join(missing)}")
-    return tidy
-
-
 def run(args: argparse.Namespace) -> None:
     from harness.errors import InputError
+    from harness.report.aggregate import read_tidy
     from harness.report.figure4 import BETA_ORDER, BETA_VARIANTS, baseline_map, beta_sweep, draw_figure4
 
-    tidy = read_tidy_csv(args.tidy)
+    tidy = read_tidy(args.tidy)
     sweep = beta_sweep(tidy)
     if sweep.empty:
         raise InputError(args.tidy, None, f"no beta-sweep runs (variants {', '.join(BETA_VARIANTS.values())})")

@@ -90,6 +90,8 @@ def _train_loaders(cfg, args):
 
 def _heldout_scorer(args, method, options):
     """transform -> box AP on the held-out split of the selection baseline edited by ``transform``."""
+    import copy
+
     from mmengine.runner import Runner
 
     from harness.engine.predict import predict
@@ -101,8 +103,11 @@ def _heldout_scorer(args, method, options):
     thresholds, bins = train_bins(args.train_ann)
     category_ids = sorted(c["id"] for c in gt["categories"])
 
+    selection_model, cfg, _ = _method_model(args.model_config, args.select_init, args.select_ann, args.images,
+                                            method, options)
+
     def heldout_ap(transform) -> float:
-        model, cfg, _ = _method_model(args.model_config, args.select_init, args.select_ann, args.images, method, options)
+        model = copy.deepcopy(selection_model)  # each candidate edits a fresh copy of the selection baseline
         transform(model)
         detections, _ = predict(model, Runner.build_dataloader(cfg.test_dataloader), category_ids)
         return average_precision(gt, detections, "bbox", bins, len(thresholds) + 1)["AP"] if detections else 0.0
