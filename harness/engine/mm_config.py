@@ -102,10 +102,12 @@ def apply_method(cfg: Config, method, options: dict, source: str = "--option", t
 
 def training_config(model_config: str, train_ann: str, image_root: str, work_dir: str, seed: int,
                     log_path: str, epochs: int | None = None, method=None, options: dict | None = None,
-                    stuff_root: str | None = None) -> Config:
+                    stuff_root: str | None = None, load_from: str | None = None) -> Config:
     """The full training config (no validation during training: the evaluate stage does that).
 
     ``stuff_root``: the semantic maps of a model with a semantic branch (HTC), named like the images.
+    ``load_from``: the trained model a run starts from, replacing the model config's own ``load_from``
+    (its pretrained detector, which such a run then does not need on disk).
     """
     cfg = load_model_config(model_config)
     spec = dataset_spec(train_ann, image_root)
@@ -126,7 +128,11 @@ def training_config(model_config: str, train_ann: str, image_root: str, work_dir
     cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "EpochJsonLogHook", "path": str(log_path)}]
     for key in ("val_dataloader", "val_cfg", "val_evaluator", "test_dataloader", "test_cfg", "test_evaluator"):
         cfg[key] = None
+    if load_from is not None:
+        cfg.load_from = None  # the caller checks its own file (with the option that named it)
     check_no_downloads(cfg, model_config)
+    if load_from is not None:
+        cfg.load_from = str(load_from)
     return cfg
 
 

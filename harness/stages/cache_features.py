@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> None:
 
     device = select_device(args.threads)
     record = StageRecord.for_command("cache-features", args, device=device)
-    cfg = training_config(args.model_config, args.train_ann, args.images, "unused", 0, "unused")
+    cfg = training_config(args.model_config, args.train_ann, args.images, "unused", 0, "unused",
+                          load_from=args.checkpoint)
     model = MODELS.build(cfg.model)
     model.load_state_dict(load_exported(args.checkpoint)["state_dict"])
     model.to(device)

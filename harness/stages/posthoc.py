@@ -84,7 +84,8 @@ def _train_loaders(cfg, args):
     from harness.engine.feature_cache import fixed_views
     from harness.engine.mm_config import training_config
 
-    train_cfg = training_config(args.model_config, args.train_ann, args.images, "unused", 0, "unused")
+    train_cfg = training_config(args.model_config, args.train_ann, args.images, "unused", 0, "unused",
+                                load_from=args.init)
     return {view: Runner.build_dataloader(loader) for view, loader in fixed_views(train_cfg.train_dataloader).items()}
 
 

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> None:
         raise InputError("--method", None, f"{method.name} trains more than the classifier: use the train stage")
     record = StageRecord.for_command("retrain-classifier", args, args.seed, device)
     cfg = training_config(args.model_config, args.train_ann, args.images, "unused", args.seed, "unused",
-                          args.epochs, method, options)
+                          args.epochs, method, options, load_from=args.init)
     torch.manual_seed(args.seed)
     model = MODELS.build(cfg.model)
     model.init_weights()

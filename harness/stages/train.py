@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> None:
     # an incomplete job); the output copy is written once training has finished.
     work_log = Path(args.work_dir) / "epochs.jsonl"
     cfg = training_config(args.model_config, args.train_ann, args.images, args.work_dir, args.seed,
-                          str(work_log), args.epochs, method, options, args.stuff)
+                          str(work_log), args.epochs, method, options, args.stuff, args.load_from)
     if _loads_semantic_maps(cfg) and args.stuff is None:
         raise InputError("--stuff", None, f"{args.model_config} trains a semantic branch: pass the stuff map folder")
     latest = find_latest_checkpoint(args.work_dir) if Path(args.work_dir).is_dir() else None
