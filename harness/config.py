@@ -15,6 +15,8 @@ from harness.errors import InputError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
+DATA_SOURCES = ("synthetic", "real_data")
+
 HELP = "validate a profile (configs/profiles/NAME.yaml) against the config schema"
 
 
@@ -26,6 +28,11 @@ def load_schema() -> dict:
 
 def validate_config(config: dict, source: str) -> dict:
     """Raise :class:`InputError` naming ``source`` and the field if ``config`` breaks the schema."""
+    if isinstance(config, dict):
+        sources = [key for key in DATA_SOURCES if key in config]
+        if len(sources) != 1:
+            raise InputError(source, "/".join(DATA_SOURCES), f"a profile has exactly one data source "
+                                                             f"({' or '.join(DATA_SOURCES)}); found {sources or 'none'}")
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -33,9 +40,8 @@ def validate_config(config: dict, source: str) -> dict:
         field = ".".join(str(part) for part in first.absolute_path) or "(top level)"
         raise InputError(source, field, first.message)
     _check_thresholds(config["bins"]["thresholds"], source, "bins.thresholds")
-    low, high = config["synthetic"]["scene"]["object_size"]
-    if low > high:
-        raise InputError(source, "synthetic.scene.object_size", f"min {low} exceeds max {high}")
+    if "synthetic" in config:
+        _check_synthetic(config["synthetic"], source)
     for i, run in enumerate(config["baselines"]):
         if run["model"] not in config["models"]:
             raise InputError(source, f"baselines.{i}.model", f"unknown model {run['model']!r}; known: {sorted(config['models'])}")
@@ -63,12 +69,29 @@ def validate_config(config: dict, source: str) -> dict:
             if {"dataset": "coco_lt", "model": model} not in [{k: b[k] for k in ("dataset", "model")}
                                                                for b in config["baselines"]]:
                 raise InputError(source, "baselines", f"BAGS on COCO-LT with {model} needs its COCO-LT baseline")
-    lvis = config["synthetic"]["lvis"]
-    if lvis["val_min"] > lvis["val_max"]:
-        raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")
     for name, thresholds in config["bags"]["group_layouts"].items():
         _check_thresholds(thresholds, source, f"bags.group_layouts.{name}")
     return config
+
+
+def _check_synthetic(synthetic: dict, source: str) -> None:
+    low, high = synthetic["scene"]["object_size"]
+    if low > high:
+        raise InputError(source, "synthetic.scene.object_size", f"min {low} exceeds max {high}")
+    lvis = synthetic["lvis"]
+    if lvis["val_min"] > lvis["val_max"]:
+        raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")
+
+
+def check_data_paths(config: dict, source: str) -> None:
+    """Every file and folder of a real-data profile exists (a missing one names its field)."""
+    for dataset, spec in config.get("real_data", {}).items():
+        for key, path in spec.items():
+            want_dir = key.endswith("images") or key == "stuff"
+            if not (Path(path).is_dir() if want_dir else Path(path).is_file()):
+                kind = "folder" if want_dir else "file"
+                raise InputError(source, f"real_data.{dataset}.{key}", f"{kind} {path!r} does not exist "
+                                                                      f"(point it at your local copy)")
 
 
 METHOD_RUNS_DIR = Path("configs/methods")
@@ -143,5 +166,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     config = load_profile(args.profile)
+    check_data_paths(config, args.profile)
     layouts = ", ".join(f"{k}={v}" for k, v in config["bags"]["group_layouts"].items())
     print(f"{args.profile}: valid (profile {config['profile']}, seeds {config['seeds']}, group layouts {layouts})")

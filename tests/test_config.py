@@ -84,3 +84,63 @@ def test_bad_method_files_name_the_file_and_field(tmp_path, text, field, message
     assert str(tmp_path / "bad.yaml") in str(err.value) and field in str(err.value)
     with pytest.raises(InputError, match="no method file"):
         method_runs({"methods": {"runs": ["missing"]}}, "profile", tmp_path)
+
+
+def real(tmp_path):
+    """smoke.yaml with `real_data` (files and folders under tmp_path) in place of `synthetic`."""
+    config = copy.deepcopy(smoke())
+    del config["synthetic"]
+    config["real_data"] = {}
+    for dataset in ("lvis", "coco"):
+        entry = {}
+        for split in ("train", "val"):
+            (tmp_path / f"{dataset}_{split}.json").write_text("{}")
+            (tmp_path / f"{dataset}_{split}2017").mkdir()
+            entry[split], entry[f"{split}_images"] = str(tmp_path / f"{dataset}_{split}.json"), str(tmp_path / f"{dataset}_{split}2017")
+        config["real_data"][dataset] = entry
+    return config
+
+
+@pytest.mark.parametrize("sources", [(), ("synthetic", "real_data")])
+def test_a_profile_has_exactly_one_data_source(tmp_path, sources):
+    config = real(tmp_path)
+    real_data = config.pop("real_data")
+    config.update({key: smoke()["synthetic"] if key == "synthetic" else real_data for key in sources})
+    with pytest.raises(InputError, match="field 'synthetic/real_data': a profile has exactly one data source"):
+        validate_config(config, "my.yaml")
+
+
+def test_real_data_profile_validates_and_checks_every_path(tmp_path):
+    from harness.config import check_data_paths
+
+    config = real(tmp_path)
+    validate_config(config, "my.yaml")
+    check_data_paths(config, "my.yaml")
+    config["real_data"]["coco"]["stuff"] = str(tmp_path / "no_stuff")
+    with pytest.raises(InputError, match="field 'real_data.coco.stuff': folder .* does not exist"):
+        check_data_paths(config, "my.yaml")
+    config["real_data"]["lvis"]["val"] = str(tmp_path / "lvis_val2017")  # a folder where a file belongs
+    with pytest.raises(InputError, match="field 'real_data.lvis.val': file .* does not exist"):
+        check_data_paths(config, "my.yaml")
+    del config["real_data"]["lvis"]["val"]
+    with pytest.raises(InputError, match="field 'real_data.lvis'"):
+        validate_config(config, "my.yaml")
+
+
+def test_per_dataset_model_configs_need_every_dataset():
+    config = copy.deepcopy(smoke())
+    config["models"]["faster_r50"] = {"lvis": "a.py", "coco": "b.py", "coco_lt": "c.py"}
+    validate_config(config, "my.yaml")
+    config["models"]["faster_r50"] = {"lvis": "a.py"}
+    with pytest.raises(InputError, match="field 'models.faster_r50'"):
+        validate_config(config, "my.yaml")
+
+
+def test_paper_profile_checks_its_data_paths(tmp_path, monkeypatch):
+    from harness.config import check_data_paths
+
+    config = load_profile(REPO / "configs" / "profiles" / "lvis_v05.yaml")
+    assert "synthetic" not in config and set(config["real_data"]) == {"lvis", "coco"}
+    monkeypatch.chdir(tmp_path)  # relative data paths resolve nowhere here, even where data/ is linked
+    with pytest.raises(InputError, match="field 'real_data.lvis.train'"):
+        check_data_paths(config, "lvis_v05.yaml")

@@ -1,9 +1,9 @@
-# COCO-LT (paper Sec. 5.5) from the balanced synthetic COCO (or real COCO in a real-data profile).
+# COCO-LT (paper Sec. 5.5) from the balanced synthetic COCO, or from COCO 2017 train in a real-data profile.
 
 
 rule coco_lt:
     input:
-        source=f"{RESULTS}/data/coco/train.json",
+        source=dataset_files("coco")["train"],
         profile=config["coco_lt"]["profile"],
     output:
         train=f"{RESULTS}/data/coco_lt/train.json",

@@ -9,6 +9,7 @@ rule dataset_stats:
         summary=f"{RESULTS}/stats/{{dataset}}/summary.json",
     params:
         harness=HARNESS,
+        bins=lambda wc: bin_thresholds(wc.dataset),
     conda:
         ENV
     log:
@@ -16,7 +17,7 @@ rule dataset_stats:
     benchmark:
         f"{RESULTS}/benchmarks/dataset_stats/{{dataset}}.tsv"
     shell:
-        "{params.harness} dataset-stats --train {input.train} --val {input.val}"
+        "{params.harness} dataset-stats --train {input.train} --val {input.val} {params.bins}"
         " --categories-csv {output.categories} --summary {output.summary} > {log} 2>&1"
 
 

@@ -10,6 +10,7 @@ rule evaluate:
         f"{RUN}/evaluate/metrics.json",
     params:
         harness=HARNESS,
+        bins=lambda wc: bin_thresholds(wc.dataset),
     conda:
         ENV
     log:
@@ -18,7 +19,7 @@ rule evaluate:
         f"{RUN}/benchmarks/evaluate.tsv"
     shell:
         "{params.harness} evaluate --gt {input.val} --dets {input.dets} --train-stats {input.train}"
-        " --proposals {input.proposals} --out {output} > {log} 2>&1"
+        " --proposals {input.proposals} {params.bins} --out {output} > {log} 2>&1"
 
 
 rule weight_norms:

@@ -4,7 +4,7 @@
 
 rule groups:
     input:
-        stats=f"{RESULTS}/data/{{dataset}}/train.json",
+        stats=lambda wc: dataset_files(wc.dataset)["train"],
     output:
         f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
     params:

@@ -5,9 +5,9 @@ rule predict:
     input:
         unpack(method_inputs),
         model=f"{RUN}/train/model.pth",
-        model_config=lambda wc: config["models"][wc.model],
+        model_config=model_config,
         val=lambda wc: dataset_files(wc.dataset)["val"],
-        images=lambda wc: dataset_images(wc.dataset),
+        images=lambda wc: dataset_images(wc.dataset, "val"),
     output:
         dets=f"{RUN}/predict/detections.json",
         proposals=f"{RUN}/predict/proposals.npz",

@@ -12,6 +12,7 @@ rule figure1:
         svg=f"{RESULTS}/figures/figure1.svg",
     params:
         harness=HARNESS,
+        titles=FIGURE1_TITLES,
     conda:
         ENV
     log:
@@ -20,7 +21,7 @@ rule figure1:
         f"{RESULTS}/benchmarks/figure1.tsv"
     shell:
         "{params.harness} figure1 --norms {input.norms} --summaries {input.summaries}"
-        " --titles 'balanced (synthetic COCO)' 'long-tail (LVIS-shaped)'"
+        " --titles {params.titles}"
         " --png {output.png} --svg {output.svg} > {log} 2>&1"
 
 
@@ -110,12 +111,13 @@ rule figure3:
     params:
         harness=HARNESS,
         norms=lambda wc, input: " ".join(f"{label}={path}" for label, path in zip(FIGURE3_RUNS, input.norms)),
+        bins=lambda wc, input: bin_thresholds("lvis") or f"--stats {input.train}",
     conda:
         ENV
     log:
         f"{RESULTS}/logs/figure3.log",
     shell:
-        "{params.harness} figure3 --norms {params.norms} --stats {input.train} --png {output.png} --svg {output.svg}"
+        "{params.harness} figure3 --norms {params.norms} {params.bins} --png {output.png} --svg {output.svg}"
         " > {log} 2>&1"
 
 

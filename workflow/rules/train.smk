@@ -10,9 +10,9 @@ rule train:
     input:
         unpack(lambda wc: dataset_files(wc.dataset)),
         unpack(method_inputs),
+        unpack(lambda wc: dataset_stuff(wc.dataset)),
         images=lambda wc: dataset_images(wc.dataset),
-        stuff=lambda wc: dataset_stuff(wc.dataset),
-        model_config=lambda wc: config["models"][wc.model],
+        model_config=model_config,
     output:
         model=f"{RUN}/train/model.pth",
         log=f"{RUN}/train/log.jsonl",
@@ -22,6 +22,7 @@ rule train:
         work_dir=f"{RUN}/train/work",
         epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
         method=train_method_options,
+        stuff=lambda wc, input: f" --stuff {input.stuff}" if "stuff" in input.keys() else "",
     threads: JOB_THREADS
     conda:
         ENV
@@ -31,7 +32,7 @@ rule train:
         f"{RUN}/benchmarks/train.tsv"
     shell:
         "{params.harness} train --model-config {input.model_config} --train-ann {input.train}"
-        " --images {input.images} --stuff {input.stuff} --work-dir {params.work_dir} --seed {wildcards.seed}"
+        " --images {input.images}{params.stuff} --work-dir {params.work_dir} --seed {wildcards.seed}"
         " {params.epochs} {params.method}"
         " --out {output.model} --log {output.log} --meta {output.meta} --threads {threads} > {log} 2>&1"
 
@@ -41,7 +42,7 @@ rule cache_features:
         unpack(lambda wc: dataset_files(wc.dataset)),
         model=f"{RUN}/train/model.pth",
         images=lambda wc: dataset_images(wc.dataset),
-        model_config=lambda wc: config["models"][wc.model],
+        model_config=model_config,
     output:
         cache=f"{RUN}/cache/features.pt",
         meta=f"{RUN}/cache/meta.json",
@@ -68,7 +69,7 @@ rule retrain_classifier:
         unpack(method_inputs),
         cache=lambda wc: run_path(wc.dataset, wc.model, "baseline", wc.seed, "cache/features.pt"),
         images=lambda wc: dataset_images(wc.dataset),
-        model_config=lambda wc: config["models"][wc.model],
+        model_config=model_config,
     output:
         model=f"{RUN}/train/model.pth",
         log=f"{RUN}/train/log.jsonl",
@@ -95,7 +96,7 @@ rule retrain_classifier:
 
 rule heldout_split:
     input:
-        f"{RESULTS}/data/{{source}}/train.json",
+        lambda wc: dataset_files(wc.source)["train"],
     output:
         fit=f"{RESULTS}/data/{{source}}_fit/train.json",
         heldout=f"{RESULTS}/data/{{source}}_fit/heldout.json",
@@ -118,7 +119,7 @@ rule posthoc:
         unpack(method_inputs),
         unpack(selection_inputs),
         images=lambda wc: dataset_images(wc.dataset),
-        model_config=lambda wc: config["models"][wc.model],
+        model_config=model_config,
     output:
         model=f"{RUN}/train/model.pth",
         meta=f"{RUN}/train/meta.json",
