@@ -137,3 +137,46 @@ def test_needs_its_local_coco_weights_and_nothing_else(name, tmp_path, monkeypat
     weights.parent.mkdir(parents=True)
     weights.write_bytes(b"")
     check_no_downloads(cfg, f"{name}.py")  # nothing else would be downloaded (backbone init_cfg None)
+
+
+COCO = REPO / "configs" / "models" / "coco"
+
+
+@pytest.mark.parametrize("name, mask", [("faster_rcnn_r50_fpn", False), ("mask_rcnn_r50_fpn", True)])
+def test_coco_configs_train_from_a_local_imagenet_backbone(name, mask, tmp_path, monkeypatch):
+    """COCO and COCO-LT runs of the real profile: mmdet's 1x recipe, ImageNet backbone from a local file."""
+    import harness.models  # noqa: F401
+    from mmdet.registry import MODELS
+
+    cfg = load_model_config(str(COCO / f"{name}.py"))
+    assert cfg.get("load_from") is None  # never a COCO detector: it has seen all of COCO train
+    assert cfg.model.backbone.init_cfg == {"type": "Pretrained", "checkpoint": cfg.IMAGENET}
+    assert cfg.train_cfg.max_epochs == 12 and cfg.param_scheduler[1].milestones == [8, 11]
+    assert cfg.optim_wrapper.optimizer.lr == 0.02 and cfg.auto_scale_lr.base_batch_size == 16
+    assert (cfg.model.test_cfg.rcnn.score_thr, cfg.model.test_cfg.rcnn.max_per_img) == (0.05, 100)
+    set_num_classes(cfg.model, 80)
+    model = MODELS.build(cfg.model)
+    assert model.roi_head.bbox_head.fc_cls.out_features == 81
+    assert model.roi_head.with_mask == mask
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"field 'model.backbone.init_cfg.checkpoint': pretrained checkpoint"):
+        check_no_downloads(cfg, f"{name}.py")
+
+
+def test_a_run_from_a_trained_model_does_not_need_the_config_pretrained_detector(tmp_path, monkeypatch):
+    """BAGS, caches and post-hoc methods start from the baseline, so the model config's COCO detector
+    (load_from) is replaced and need not exist."""
+    import json
+
+    from harness.engine.mm_config import training_config
+
+    ann = tmp_path / "train.json"
+    ann.write_text(json.dumps({"images": [], "annotations": [], "categories": [{"id": 1, "name": "a"}]}))
+    baseline = tmp_path / "baseline.pth"
+    baseline.write_bytes(b"")
+    config = str(LVIS / "faster_rcnn_r50_fpn.py")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="field 'load_from'"):
+        training_config(config, str(ann), str(tmp_path), "w", 0, "log")
+    cfg = training_config(config, str(ann), str(tmp_path), "w", 0, "log", load_from=str(baseline))
+    assert cfg.load_from == str(baseline)
