@@ -33,6 +33,10 @@ HARNESS = f"{sys.executable} -m harness"  # the interpreter running Snakemake (.
 # Threads of one torch job: half the cores, so two jobs run side by side. On 2 CPU cores two 1-thread
 # trainings do 1.6x the work of one 2-thread training (0.20 s vs 0.16 s per iteration each).
 JOB_THREADS = max(1, workflow.cores // 2)
+# Every torch job (train, cache, retrain, post-hoc, predict) asks for one GPU: `--resources gpu=N` runs at
+# most N of them at once on a GPU machine, the SLURM executor requests the GPU; on a CPU machine without
+# --resources the resource is unconstrained.
+GPUS_PER_JOB = 1
 ENV = "../envs/harness.yaml"  # software of every rule under --sdm conda (paths relative to rules/)
 
 # Data sets: the long-tail set (LVIS-shaped synthetic, or LVIS v0.5), the balanced COCO (synthetic, or

@@ -16,6 +16,8 @@ rule predict:
         harness=HARNESS,
         method=method_options,
     threads: JOB_THREADS
+    resources:
+        gpu=GPUS_PER_JOB,
     conda:
         ENV
     log:

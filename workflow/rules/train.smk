@@ -24,6 +24,8 @@ rule train:
         method=train_method_options,
         stuff=lambda wc, input: f" --stuff {input.stuff}" if "stuff" in input.keys() else "",
     threads: JOB_THREADS
+    resources:
+        gpu=GPUS_PER_JOB,
     conda:
         ENV
     log:
@@ -51,6 +53,8 @@ rule cache_features:
     params:
         harness=HARNESS,
     threads: JOB_THREADS
+    resources:
+        gpu=GPUS_PER_JOB,
     conda:
         ENV
     log:
@@ -81,6 +85,8 @@ rule retrain_classifier:
         epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
         method=method_options,
     threads: 1
+    resources:
+        gpu=GPUS_PER_JOB,
     conda:
         ENV
     log:
@@ -132,6 +138,8 @@ rule posthoc:
             f"--select-init {input.select_init} --select-ann {input.select_ann}" if "select_init" in input.keys() else ""
         ),
     threads: JOB_THREADS
+    resources:
+        gpu=GPUS_PER_JOB,
     conda:
         ENV
     log:
