@@ -70,6 +70,9 @@ def real_workdir(tmp_path_factory):
     del profile["real_data"]["coco"]["stuff"]  # only LVIS trains a semantic branch
     profile["bins"]["thresholds"] = [4, 16, 64]  # the smoke data's own scale (no count scaling in the files)
     profile["bags"]["group_layouts"]["n4"] = [4, 16, 64]
+    # COCO-LT of the fixture holds 11-29 instances per category: the paper's group edges 20 / 400 / 8000
+    # would leave groups empty (a clear error of the groups stage), so BAGS groups it at its own scale.
+    profile["coco_lt"]["experiments"]["group_thresholds"] = [16, 22, 26]
     (root / "configs" / "profiles" / f"{PROFILE}.yaml").write_text(yaml.safe_dump(profile))
     return root
 
@@ -103,18 +106,21 @@ def test_missing_real_path_names_the_profile_field(real_workdir, tmp_path):
 
 def test_real_profile_builds_coco_lt_by_id_and_runs_baseline_and_bags(real_workdir):
     results = Path("results") / PROFILE
-    run = str(results / "runs/lvis/faster_r50/{}/seed0/evaluate/metrics.json")
+    run = str(results / "runs/{}/faster_r50/{}/seed0/evaluate/metrics.json")
+    runs = [("lvis", "baseline"), ("lvis", "bags"), ("coco_lt", "bags")]
     targets = [results / "data/coco_lt/report.json", results / "stats/lvis/summary.json",
-               run.format("baseline"), run.format("bags")]
+               *(run.format(*r) for r in runs)]
     result = snakemake(real_workdir, "--cores", "2", *profile_args(*map(str, targets)))
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((real_workdir / targets[0]).read_text())
     assert report["match"] == "id" and report["bin_thresholds"] == [20, 400, 8000]
     lt = json.loads((real_workdir / results / "data/coco_lt/train.json").read_text())
     assert "count_scaling" not in lt["info"]  # real COCO is on the paper's scale
-    for method in ("baseline", "bags"):
-        metrics = json.loads((real_workdir / run.format(method)).read_text())
+    for dataset, method in runs:
+        metrics = json.loads((real_workdir / run.format(dataset, method)).read_text())
         assert 0 <= metrics["AP"] <= 1 and "AP4" in metrics
+    coco_lt = json.loads((real_workdir / run.format("coco_lt", "bags")).read_text())
+    assert coco_lt["AP3"] == coco_lt["AP4"] == -1  # no fixture category reaches COCO-LT's 400-instance bin
     assert not (real_workdir / results / "data" / "lvis").exists()  # nothing synthesised or copied
     summary = json.loads((real_workdir / targets[1]).read_text())
     assert summary["thresholds"] == [4, 16, 64]  # the profile's bins (the files record none)
