@@ -7,6 +7,8 @@ VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 CORES   ?= $(shell nproc)
 PROFILE ?= default
+# Extra Snakemake options, e.g. SNAKEMAKE_ARGS="--resources gpu=1" for the real profile on one GPU.
+SNAKEMAKE_ARGS ?=
 
 .PHONY: setup browser reproduce test smoke clean
 .DEFAULT_GOAL := help
@@ -26,7 +28,7 @@ REPORT_HTML = $(if $(filter default,$(PROFILE)),reports/index.html,reports/$(PRO
 
 reproduce: setup
 	$(PYTHON) -m snakemake --cores $(CORES) --workflow-profile workflow/profiles/default \
-		--configfile configs/profiles/$(PROFILE).yaml
+		--configfile configs/profiles/$(PROFILE).yaml $(SNAKEMAKE_ARGS)
 	@$(PYTHON) -m harness summary --claims results/$(PROFILE)/report/claims.json --report $(REPORT_HTML)
 
 smoke:
