@@ -180,3 +180,31 @@ def test_a_run_from_a_trained_model_does_not_need_the_config_pretrained_detector
         training_config(config, str(ann), str(tmp_path), "w", 0, "log")
     cfg = training_config(config, str(ann), str(tmp_path), "w", 0, "log", load_from=str(baseline))
     assert cfg.load_from == str(baseline)
+
+
+@pytest.mark.parametrize("config, epochs, milestones, lr", [
+    (REPO / "configs/models/lvis/htc_x101_64x4d_fpn.py", (20, 12), ([16, 19], [8, 11]), (0.01, 0.005)),
+    (REPO / "configs/models/synthetic/htc_x50_fpn.py", (4, 24), ([3], [16, 22]), (0.04, 0.04)),
+    (REPO / "configs/models/synthetic/faster_rcnn_r18_fpn.py", (24, 24), ([16, 22], [16, 22]), (0.04, 0.04)),
+])
+def test_classifier_only_runs_train_on_the_classifier_schedule(config, epochs, milestones, lr, tmp_path):
+    """BAGS on HTC trains its fresh classifiers 12 epochs like every framework's (bags-reference.md 4.2),
+    not the HTC baseline's schedule; configs without a classifier_schedule keep their own."""
+    import json
+
+    from harness.engine.mm_config import training_config
+    from harness.methods import get_method
+
+    ann = tmp_path / "train.json"
+    ann.write_text(json.dumps({"images": [], "annotations": [], "categories": [{"id": 1, "name": "a"}]}))
+    baseline = tmp_path / "baseline.pth"
+    baseline.write_bytes(b"")
+    for method, expected in (("baseline", 0), ("focal_cls", 1)):
+        cfg = training_config(str(config), str(ann), str(tmp_path), str(tmp_path / "w"), 0, "log",
+                              method=get_method(method), load_from=str(baseline))
+        assert cfg.train_cfg.max_epochs == epochs[expected]
+        assert cfg.param_scheduler[-1].milestones == milestones[expected]
+        assert cfg.optim_wrapper.optimizer.lr == lr[expected]
+    cfg = training_config(str(config), str(ann), str(tmp_path), str(tmp_path / "w"), 0, "log", epochs=2,
+                          method=get_method("focal_cls"), load_from=str(baseline))
+    assert cfg.train_cfg.max_epochs == 2  # the profile's training.epochs still overrides (smoke)

@@ -100,6 +100,20 @@ def apply_method(cfg: Config, method, options: dict, source: str = "--option", t
         cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "FreezeExceptHook", "trainable": list(method.trainable)}]
 
 
+def use_classifier_schedule(cfg: Config) -> None:
+    """A classifier-only run (BAGS, the -cls rows) trains a fresh classifier on the frozen detector with
+    the model config's ``classifier_schedule`` (``max_epochs``, ``param_scheduler``, optional ``lr``)
+    where it has one, else with the detector's own schedule. The paper's HTCs need it: their baselines
+    fine-tune a COCO HTC for 20 epochs, their BAGS classifiers train 12 like every other framework's."""
+    schedule = cfg.get("classifier_schedule")
+    if not schedule:
+        return
+    cfg.train_cfg.max_epochs = schedule["max_epochs"]
+    cfg.param_scheduler = schedule["param_scheduler"]
+    if "lr" in schedule:
+        cfg.optim_wrapper.optimizer.lr = schedule["lr"]
+
+
 def training_config(model_config: str, train_ann: str, image_root: str, work_dir: str, seed: int,
                     log_path: str, epochs: int | None = None, method=None, options: dict | None = None,
                     stuff_root: str | None = None, load_from: str | None = None) -> Config:
@@ -117,6 +131,8 @@ def training_config(model_config: str, train_ann: str, image_root: str, work_dir
             raise InputError("--stuff", None, f"semantic map folder {stuff_root!r} does not exist")
         cfg.train_dataloader.dataset.data_prefix["seg"] = str(stuff_root).rstrip("/") + "/"
     set_num_classes(cfg.model, len(spec["metainfo"]["classes"]))
+    if method is not None and method.kind == "classifier":
+        use_classifier_schedule(cfg)
     if epochs is not None:
         cfg.train_cfg.max_epochs = epochs
     cfg.work_dir = str(work_dir)
