@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> None:
         cfg.resume, cfg.load_from = True, None
     elif args.load_from:
         load_exported(args.load_from)  # fails clearly on a missing or foreign file before any work
-        cfg.resume, cfg.load_from = False, args.load_from
+        cfg.resume = False  # training_config already made args.load_from the config's load_from
     start = time.time()
     with trust_checkpoints_in(args.work_dir):
         runner = Runner.from_cfg(cfg)
