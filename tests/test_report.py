@@ -26,7 +26,8 @@ PROFILE = {"profile": "tiny", "description": "A hand-made results tree.", "seeds
 SECTION_IDS = ("overview", "claims", "tables", "figures", "runs")
 TABLES = ("table1", "table2")
 FIGURES = (("figure1", "weight norms"), ("figure2", "the BAGS module, beta = 8"))
-CLAIMS = (("tail_improves", "holds"), ("head_kept", "does not hold"), ("x2_helps", "not run"))
+CLAIMS = (("tail_improves", "holds"), ("head_kept", "does not hold"), ("noise_level", "inconclusive"),
+          ("x2_helps", "not run"))
 # rule -> (jobs, seconds) from the benchmark files written below; longest first
 WALL_TIMES = [("train", 1, "100.25"), ("predict", 2, "10.00"), ("synth", 2, "3.75"),
               ("posthoc", 1, "3.25"), ("figure1", 1, "0.75")]
@@ -84,10 +85,16 @@ def make_report_files(tmp: Path) -> dict:
         tables[name].write_text(f'<table class="paper-table" id="{name}"><caption>{name} caption &amp; more'
                                 f"</caption><tbody><tr><td>{name} cell</td></tr></tbody></table>\n")
     results = [{"id": claim_id, "text": f"claim {claim_id} <text>", "source": "Table 1", "status": status,
-                "numbers": [["baseline AP1", 6.9]], "explanation": f"because {claim_id}",
+                "kind": "phenomenon", "slack": None if status == "not run" else 1.5,
+                "interval": None if status == "not run" else [-0.5, 3.25],
+                "method": "" if status == "not run" else "seeds x image bootstrap, 4 draws, 95 % percentile",
+                "numbers": [["baseline AP1", 6.9]], "explanation": f"because {claim_id}", "parts": [], "cause": "",
                 "missing": [], "paper": {"AP1": 0.0}} for claim_id, status in CLAIMS]
+    results[1].update(kind="release_artefact", cause="the release's focal targets <broken>", parts=[
+        {"type": "greater", "status": "holds", "slack": 2.0, "interval": [1.0, 3.0], "explanation": "a"},
+        {"type": "at_least", "status": "does not hold", "slack": -1.0, "interval": [-1.0, -1.0], "explanation": "b"}])
     claims = write_json(tmp / "claims.json", {"claims": "claims.yaml", "tidy": "tidy.csv",
-                                              "summary": {}, "results": results})
+                                              "bootstrap": "bootstrap.csv", "summary": {}, "results": results})
     figures = []
     for i, (figure_id, caption) in enumerate(FIGURES):
         fig, ax = plt.subplots(figsize=(4, 3))
@@ -178,9 +185,19 @@ def test_claims_rows_and_summary(page_file):
         css = status.replace(" ", "-")
         assert f'<tr id="claim-{claim_id}" class="claim {css}"><td><span class="badge {css}">{status}</span>' in page
     assert "claim tail_improves &lt;text&gt;" in page  # escaped
-    assert "holds: 1" in page and "does not hold: 1" in page and "not run: 1" in page
-    assert ["holds", "claim tail_improves <text>tail_improves", "Table 1", "baseline AP1: 6.90", "AP1: 0.00",
-            "because tail_improves"] == table_rows(page, "claims")[1]
+    assert "holds: 1" in page and "does not hold: 1" in page and "inconclusive: 1" in page and "not run: 1" in page
+    rows = table_rows(page, "claims")
+    assert rows[0] == ["status", "claim", "kind", "source", "slack [95 % interval]", "our numbers",
+                       "paper's numbers", "explanation"]
+    assert ["holds", "claim tail_improves <text>tail_improves", "phenomenon", "Table 1", "+1.50 [-0.50, +3.25]",
+            "baseline AP1: 6.90", "AP1: 0.00", "because tail_improves"] == rows[1]
+    assert rows[2][2:5] == ["release artefact", "Table 1", "+1.50 [-0.50, +3.25]greater +2.00 [+1.00, +3.00]"
+                                                           "at_least -1.00"]
+    assert rows[2][-1] == "because head_keptcause: the release's focal targets <broken>"
+    assert rows[4][4] == "\u2014"  # not run: no slack
+    assert '<span class="dot does-not-hold" title="does not hold"></span>at_least -1.00' in page
+    assert ".badge.inconclusive {" in page and "bootstrap.csv" in page
+    assert "Intervals: seeds x image bootstrap, 4 draws, 95 % percentile (3 claims)." in page
 
 
 def test_wall_time_sums_benchmarks_per_rule(page_file):
@@ -247,7 +264,7 @@ def test_stage_writes_the_page_and_prints_a_summary(tmp_path, capsys):
         "--out", str(out)])
     report_stage.run(args)
     printed = capsys.readouterr().out
-    assert str(out) in printed and "kB" in printed and "1 hold, 1 do not hold, 1 not run" in printed
+    assert str(out) in printed and "kB" in printed and "1 hold, 1 do not hold, 1 inconclusive, 1 not run" in printed
     page = out.read_text()
     assert "profile default" in page and '<figure id="figure2">' in page and "the BAGS module, beta = 8" in page
     assert report_stage.parse_figure("f1=a = b=x.png") == ("f1", "a = b", "x.png")
@@ -291,8 +308,11 @@ def test_summary_prints_the_report_path_and_every_claim(tmp_path, capsys):
     from harness.stages import summary
 
     claims = tmp_path / "claims.json"
-    claims.write_text(json_module.dumps({"summary": {"holds": 1, "does not hold": 0, "not run": 1}, "results": [
+    claims.write_text(json_module.dumps({"summary": {"holds": 1, "does not hold": 0, "inconclusive": 1, "not run": 1},
+                                         "results": [
         {"id": "a", "status": "holds", "explanation": "x 2 > 1"},
+        {"id": "c", "status": "inconclusive", "kind": "release_artefact", "cause": "one seed too few",
+         "explanation": "x 2 > 1 (slack +1.0, 95 % interval -0.5 to +2.0)"},
         {"id": "b", "status": "not run", "explanation": "not in the table: lvis/faster_r50 x2 AP"}]}))
     page = tmp_path / "index.html"
     with pytest.raises(InputError, match="does not exist"):
@@ -300,5 +320,7 @@ def test_summary_prints_the_report_path_and_every_claim(tmp_path, capsys):
     page.write_text("<html></html>")
     summary.run(argparse.Namespace(claims=str(claims), report=str(page)))
     out = capsys.readouterr().out
-    assert str(page) in out and "1 hold, 0 do not hold, 1 not run (of 2)" in out
+    assert str(page) in out and "1 hold, 0 do not hold, 1 inconclusive, 1 not run (of 3)" in out
     assert "holds          a: x 2 > 1" in out and "not run        b:" in out
+    assert "inconclusive   c (release artefact): x 2 > 1 (slack +1.0, 95 % interval -0.5 to +2.0)" in out
+    assert "                 cause: one seed too few" in out

@@ -7,7 +7,9 @@ outputs, and lays them out in five sections with stable ids:
               the data sets (``stats/<data set>/summary.json``) and wall time per pipeline stage
               (Snakemake benchmark files: ``runs/.../benchmarks/<rule>.tsv`` and
               ``benchmarks/<rule>[/...].tsv``, column ``s``).
-``claims``    the claims JSON of ``python -m harness claims``: one row per claim with its verdict.
+``claims``    the claims JSON of ``python -m harness claims``: one row per claim with its verdict (holds,
+              does not hold, inconclusive, not run), kind, slack with its 95 % interval (and the
+              parts of an ``all_of``), the numbers, the explanation and the cause where one is given.
 ``tables``    the ``<table>`` fragments of ``python -m harness tables``, each in ``<section id=NAME>``.
 ``figures``   PNG figures, each a ``<figure id=ID>`` with its caption.
 ``runs``      one ``<details>`` per run folder ``runs/<data set>/<model>/<run id>/seed<k>/``: method,
@@ -31,7 +33,9 @@ from harness.errors import InputError
 from harness.io import read_json
 from harness.report.tables import TABLE_CSS
 
-STATUS_CLASSES = {"holds": "holds", "does not hold": "does-not-hold", "not run": "not-run"}
+STATUS_CLASSES = {"holds": "holds", "does not hold": "does-not-hold", "inconclusive": "inconclusive",
+                  "not run": "not-run"}
+KIND_LABELS = {"phenomenon": "phenomenon", "release_artefact": "release artefact"}
 KEY_METRICS = ("AP", "AP1", "AP2", "AP3", "AP4", "ACC", "AP_mask")
 NOT_APPLICABLE = -1.0  # evaluate's marker for a metric without data
 SEED_DIR = re.compile(r"^seed(\d+)$")
@@ -57,6 +61,14 @@ table.wall-time td:last-child { width: 240px; }
 .badge { display: inline-block; padding: 0.1em 0.5em; border-radius: 0.8em; color: #fff; font-size: 0.85em;
          white-space: nowrap; }
 .badge.holds { background: #1a7f37; } .badge.does-not-hold { background: #b42318; } .badge.not-run { background: #888; }
+.badge.inconclusive { background: #b7791f; }
+.dot { display: inline-block; width: 0.7em; height: 0.7em; border-radius: 50%; margin-right: 0.3em; }
+.dot.holds { background: #1a7f37; } .dot.does-not-hold { background: #b42318; }
+.dot.inconclusive { background: #b7791f; }
+.kind { font-size: 0.85em; white-space: nowrap; } .kind.release-artefact { color: #6f42c1; font-weight: bold; }
+.cause { color: #6f42c1; }
+table.claims td.interval { white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.claims ul.parts { list-style: none; padding-left: 0; font-size: 0.85em; }
 table.claims { width: 100%; }
 table.claims .claim-id { font-family: monospace; font-size: 0.85em; color: #555; }
 table.claims ul { margin: 0; padding-left: 1.1em; }
@@ -388,13 +400,31 @@ def _claims_section(claims_json: Path | None) -> str:
     results = payload["results"]
     counts = claims_summary(results)
     badges = " ".join(f'<span class="badge {STATUS_CLASSES[s]}">{_e(s)}: {n}</span>' for s, n in counts.items())
-    checked = f'<p class="muted">{_e(payload.get("claims", ""))} checked against {_e(payload.get("tidy", ""))}</p>'
+    against = _e(payload.get("tidy", "")) + (f" and {_e(payload['bootstrap'])}" if payload.get("bootstrap") else "")
+    checked = f'<p class="muted">{_e(payload.get("claims", ""))} checked against {against}</p>'
     rows = [_claim_row(result) for result in results]
-    headers = ["status", "claim", "source", "our numbers", "paper's numbers", "explanation"]
+    headers = ["status", "claim", "kind", "source", "slack [95 % interval]", "our numbers", "paper's numbers",
+               "explanation"]
     head = "".join(f"<th>{h}</th>" for h in headers)
     table = "\n".join([f'<table class="plain claims"><thead><tr>{head}</tr></thead><tbody>', *rows, "</tbody></table>"])
     summary = f'<p class="claims-summary">{badges} <span class="muted">(of {len(results)} claims)</span></p>'
-    return _section("claims", "Claims", [summary, checked if payload.get("tidy") else "", table])
+    return _section("claims", "Claims", [summary, checked if payload.get("tidy") else "", _claims_legend(results),
+                                         table])
+
+
+def _claims_legend(results: list[dict]) -> str:
+    """How verdicts are reached, and the interval methods used (with how many claims each)."""
+    methods: dict[str, int] = {}
+    for result in results:
+        if result.get("method"):
+            methods[result["method"]] = methods.get(result["method"], 0) + 1
+    used = "; ".join(f"{_e(method)} ({n} claims)" for method, n in methods.items())
+    return ('<p class="muted">Slack: how far a claim is from failing (&gt; 0 holds), in percent points '
+            "(correlations as they are). Holds when the slack and its 95 % interval over resampled seeds "
+            "(and paired val-image bootstrap replicates where given) are above 0, does not hold when both "
+            "are at most 0, otherwise inconclusive. A release artefact is a number the authors' release "
+            "produced through a defect, checked on our emulation of the release."
+            + (f" Intervals: {used}." if used else "") + "</p>")
 
 
 def _claim_row(result: dict) -> str:
@@ -408,10 +438,45 @@ def _claim_row(result: dict) -> str:
     unexplained = [str(ref) for ref in result.get("missing") or [] if str(ref) not in raw_explanation]
     if unexplained:
         explanation += f'<br><span class="muted">missing: {_e(", ".join(unexplained))}</span>'
+    if result.get("cause"):
+        explanation += f'<br><span class="cause">cause: {_e(result["cause"])}</span>'
+    kind = str(result.get("kind") or "")
+    kind_cell = f'<span class="kind {_e(kind.replace("_", "-"))}">{_e(KIND_LABELS.get(kind, kind))}</span>' if kind \
+        else "&mdash;"
     return (f'<tr id="claim-{_e(result["id"])}" class="claim {cls}">'
             f'<td><span class="badge {cls}">{_e(status)}</span></td>'
             f'<td>{_e(result["text"])}<br><span class="claim-id">{_e(result["id"])}</span></td>'
-            f'<td>{_e(result.get("source", ""))}</td><td>{ours}</td><td>{paper}</td><td>{explanation}</td></tr>')
+            f'<td>{kind_cell}</td><td>{_e(result.get("source", ""))}</td>'
+            f'<td class="interval">{_interval_cell(result)}</td>'
+            f'<td>{ours}</td><td>{paper}</td><td>{explanation}</td></tr>')
+
+
+def _slack_text(entry: dict) -> str:
+    """``+4.00 [+3.00, +5.00]``; the interval is left out when it is the point itself."""
+    slack, interval = entry.get("slack"), entry.get("interval")
+    if not isinstance(slack, (int, float)):
+        return ""
+    text = f"{slack:+.2f}"
+    if isinstance(interval, list) and len(interval) == 2 and interval[0] != interval[1]:
+        text += f" [{interval[0]:+.2f}, {interval[1]:+.2f}]"
+    if isinstance(entry.get("tolerance"), (int, float)):
+        text += f" (tolerance = seed noise {entry['tolerance']:.2f})"
+    return text
+
+
+def _interval_cell(result: dict) -> str:
+    """The claim's slack and interval; for an all_of, one line per part with its verdict as a dot."""
+    text = _slack_text(result)
+    if not text:
+        return "&mdash;"
+    lines = [_e(text)]
+    parts = [part for part in result.get("parts") or [] if isinstance(part, dict)]
+    if parts:
+        items = "".join(f'<li><span class="dot {STATUS_CLASSES.get(part.get("status"), "not-run")}" '
+                        f'title="{_e(part.get("status", ""))}"></span>{_e(part.get("type", ""))} '
+                        f"{_e(_slack_text(part))}</li>" for part in parts)
+        lines.append(f'<ul class="parts">{items}</ul>')
+    return "".join(lines)
 
 
 def _number_list(pairs: list[tuple]) -> str:

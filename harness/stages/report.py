@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> None:
     size_kb = Path(args.out).stat().st_size / 1024
     if inputs.claims_json is not None:
         counts = claims_summary(read_claims(inputs.claims_json)["results"])
-        claims = f"{counts['holds']} hold, {counts['does not hold']} do not hold, {counts['not run']} not run"
+        claims = (f"{counts['holds']} hold, {counts['does not hold']} do not hold, "
+                  f"{counts['inconclusive']} inconclusive, {counts['not run']} not run")
     else:
         claims = "no claims JSON"
     print(f"report: {args.out} ({size_kb:.0f} kB; {len(tables)} tables, {len(inputs.figures)} figures; "

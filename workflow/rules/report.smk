@@ -69,6 +69,9 @@ rule claims:
     input:
         tidy=f"{REPORT}/tidy.csv",
         claims="configs/paper/claims.yaml",
+        # TODO(bootstrap): once a rule writes {REPORT}/bootstrap.csv (paired image-bootstrap replicates), add
+        #   bootstrap=f"{REPORT}/bootstrap.csv",
+        # here and " --bootstrap {input.bootstrap}" to the shell line; the stage works with and without it.
     output:
         json=f"{REPORT}/claims.json",
         csv=report(f"{REPORT}/claims.csv", category="Claims"),
