@@ -46,6 +46,7 @@ def validate_config(config: dict, source: str) -> dict:
         if run["model"] not in config["models"]:
             raise InputError(source, f"baselines.{i}.model", f"unknown model {run['model']!r}; known: {sorted(config['models'])}")
         _check_baseline_init(config["baselines"], i, source)
+        _check_baseline_seeds(config, i, source)
     bags = config["bags"]
     for run_id, run in bags["runs"].items():
         if run["layout"] not in bags["group_layouts"]:
@@ -128,14 +129,30 @@ def _method_run(path: Path, source: str) -> dict:
 
 
 def _check_baseline_init(baselines: list[dict], index: int, source: str) -> None:
-    """An ``init`` names another baseline of the same data set, listed before this one (no cycles)."""
+    """An ``init`` names another baseline of the same data set, a ``pretrained_on`` another data set's
+    baseline of the same model, listed before this one (no cycles); not both."""
     run = baselines[index]
-    if "init" not in run:
-        return
-    earlier = [b["model"] for b in baselines[:index] if b["dataset"] == run["dataset"]]
-    if run["init"] not in earlier:
-        raise InputError(source, f"baselines.{index}.init", f"{run['init']!r} is not a baseline of data set "
-                                                            f"{run['dataset']!r} listed before this one; listed: {earlier}")
+    where = f"baselines.{index}"
+    if "init" in run and "pretrained_on" in run:
+        raise InputError(source, where, "set `init` or `pretrained_on`, not both")
+    if "init" in run:
+        earlier = [b["model"] for b in baselines[:index] if b["dataset"] == run["dataset"]]
+        if run["init"] not in earlier:
+            raise InputError(source, f"{where}.init", f"{run['init']!r} is not a baseline of data set "
+                                                      f"{run['dataset']!r} listed before this one; listed: {earlier}")
+    if "pretrained_on" in run:
+        earlier = [b["dataset"] for b in baselines[:index] if b["model"] == run["model"]]
+        if run["pretrained_on"] not in earlier:
+            raise InputError(source, f"{where}.pretrained_on", f"no baseline of model {run['model']!r} on "
+                                                               f"{run['pretrained_on']!r} is listed before this one")
+
+
+def _check_baseline_seeds(config: dict, index: int, source: str) -> None:
+    """A baseline's own seeds are some of the profile's."""
+    extra = sorted(set(config["baselines"][index].get("seeds", [])) - set(config["seeds"]))
+    if extra:
+        raise InputError(source, f"baselines.{index}.seeds", f"seeds {extra} are not in the profile's seeds "
+                                                             f"{config['seeds']}")
 
 
 def load_profile(path: str | Path) -> dict:

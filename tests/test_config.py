@@ -36,6 +36,10 @@ def smoke():
     (lambda c: c["synthetic"]["scene"].update(object_size=[9, 3]), "synthetic.scene.object_size"),
     (lambda c: c["synthetic"]["count_scaling"].update(ratio=1), "synthetic.count_scaling.ratio"),
     (lambda c: c["synthetic"]["lvis"].update(val_min=9, val_max=3), "synthetic.lvis.val_min"),
+    (lambda c: c["baselines"][1].update(pretrained_on="imagenet"), "baselines.1.pretrained_on"),
+    (lambda c: c["baselines"][0].update(pretrained_on="coco"), "baselines.0.pretrained_on"),  # none before it
+    (lambda c: c["baselines"][1].update(init="faster_r50"), "baselines.1"),  # init and pretrained_on
+    (lambda c: c["baselines"][1].update(seeds=[0, 7]), "baselines.1.seeds"),  # not a profile seed
 ])
 def test_invalid_configs_name_the_field(mutate, field):
     config = copy.deepcopy(smoke())

@@ -118,3 +118,22 @@ def test_paper_model_config_is_the_papers_and_needs_its_local_weights(synthetic_
     assert result.returncode == 2
     assert "faster_rcnn_r50_fpn.py: field 'load_from': pretrained checkpoint" in result.stderr
     assert "does not exist" in result.stderr and not (tmp_path / "model.pth").exists()
+
+
+@pytest.mark.parametrize("model", ["faster_rcnn_r18_fpn.py", "faster_rcnn_x50_fpn.py", "cascade_rcnn_x50_fpn.py",
+                                   "mask_rcnn_r18_fpn.py"])
+def test_a_run_with_no_detector_to_start_from_uses_the_scratch_schedule(synthetic_lvis, tmp_path, model):
+    """From scratch (synthetic COCO, COCO-LT): 24 epochs at lr 0.04, batch-norm statistics trained; from a
+    pretrained detector (every LVIS-shaped run): the paper's 12-epoch schedule, statistics kept."""
+    from harness.engine.mm_config import training_config
+
+    config = str(REPO / "configs" / "models" / "synthetic" / model)
+    common = (str(synthetic_lvis / "train.json"), str(synthetic_lvis / "images"), str(tmp_path / "w"), 0,
+              str(tmp_path / "log.jsonl"))
+    scratch = training_config(config, *common)
+    tuned = training_config(config, *common, load_from=str(tmp_path / "coco.pth"))
+    assert (scratch.train_cfg.max_epochs, scratch.optim_wrapper.optimizer.lr) == (24, 0.04)
+    assert scratch.param_scheduler[1].milestones == [16, 22] and scratch.model.backbone.norm_eval is False
+    assert (tuned.train_cfg.max_epochs, tuned.optim_wrapper.optimizer.lr) == (12, 0.02)
+    assert tuned.param_scheduler[1].milestones == [8, 11] and tuned.model.backbone.norm_eval is True
+    assert tuned.load_from == str(tmp_path / "coco.pth") and not scratch.get("load_from")

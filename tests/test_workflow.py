@@ -110,3 +110,19 @@ def test_smoke_run_end_to_end(workdir):
     assert sum(claims["summary"].values()) == len(claims["results"]) >= 15
     again = snakemake("-n", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_lvis_runs_start_from_one_coco_pretraining_per_architecture():
+    """Every seed's LVIS baseline, and RFS (trained like the baseline), start from the model's COCO
+    baseline at its first seed; that pretraining itself starts from nothing."""
+    lvis = "results/default/runs/lvis/faster_r50"
+    result = snakemake(f"{lvis}/baseline/seed1/train/model.pth", f"{lvis}/rfs/seed2/train/model.pth", "-n", "-p",
+                       "--forceall", "--cores", "1", "--configfile", "configs/profiles/default.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    trains = [line for line in result.stdout.splitlines() if " -m harness train " in line]
+    pretrained = "--load-from results/default/runs/coco/faster_r50/baseline/seed0/train/model.pth"
+    by_output = {line.split(" --out ")[1].split()[0]: line for line in trains}
+    assert pretrained in by_output[f"{lvis}/baseline/seed1/train/model.pth"]
+    assert pretrained in by_output[f"{lvis}/rfs/seed2/train/model.pth"]
+    assert "--load-from" not in by_output["results/default/runs/coco/faster_r50/baseline/seed0/train/model.pth"]
+    assert len(trains) == 3  # one COCO pretraining serves both seeds

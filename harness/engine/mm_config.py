@@ -114,6 +114,21 @@ def use_classifier_schedule(cfg: Config) -> None:
         cfg.optim_wrapper.optimizer.lr = schedule["lr"]
 
 
+def use_scratch_schedule(cfg: Config) -> None:
+    """A detector trained without a trained detector to start from (the synthetic COCO that initialises
+    the LVIS-shaped runs, COCO-LT) uses the model config's ``scratch_schedule`` where it has one
+    (``max_epochs``, ``param_scheduler``, optional ``lr``), and its batch-norm layers learn their
+    statistics (``norm_eval=False``): frozen statistics are for backbones that arrive trained."""
+    schedule = cfg.get("scratch_schedule")
+    if not schedule:
+        return
+    cfg.train_cfg.max_epochs = schedule["max_epochs"]
+    cfg.param_scheduler = schedule["param_scheduler"]
+    if "lr" in schedule:
+        cfg.optim_wrapper.optimizer.lr = schedule["lr"]
+    cfg.model.backbone.norm_eval = False
+
+
 def training_config(model_config: str, train_ann: str, image_root: str, work_dir: str, seed: int,
                     log_path: str, epochs: int | None = None, method=None, options: dict | None = None,
                     stuff_root: str | None = None, load_from: str | None = None) -> Config:
@@ -122,8 +137,12 @@ def training_config(model_config: str, train_ann: str, image_root: str, work_dir
     ``stuff_root``: the semantic maps of a model with a semantic branch (HTC), named like the images.
     ``load_from``: the trained model a run starts from, replacing the model config's own ``load_from``
     (its pretrained detector, which such a run then does not need on disk).
+    Without ``load_from`` and without a detector in the model config, the run trains from scratch:
+    the config's ``scratch_schedule`` applies (:func:`use_scratch_schedule`).
     """
     cfg = load_model_config(model_config)
+    if load_from is None and not cfg.get("load_from"):
+        use_scratch_schedule(cfg)
     spec = dataset_spec(train_ann, image_root)
     cfg.train_dataloader.dataset.update(spec)
     if stuff_root is not None:

@@ -4,8 +4,9 @@
         --train-ann TRAIN.json --images DIR --work-dir WORK --seed 0 \
         --out MODEL.pth --log LOG.jsonl --meta META.json [--load-from MODEL.pth] [--epochs N]
 
-Rerunning the same command after an interrupt continues from the last epoch checkpoint in WORK
-(rather than restarting). The output is an exported model (weights + plain metadata) that loads with
+Without --load-from (and without a detector in the model config) the detector trains from scratch with
+the model config's ``scratch_schedule``, batch-norm statistics trained. Rerunning the same command after
+an interrupt continues from the last epoch checkpoint in WORK (rather than restarting). The output is an exported model (weights + plain metadata) that loads with
 ``torch.load(weights_only=True)``; ``--load-from`` takes such a file (or any weights-only checkpoint).
 """
 

@@ -64,13 +64,20 @@ def run_method(run_id):
     return get_method(METHOD_RUNS[run_id]["method"] if run_id in METHOD_RUNS else run_id)
 
 
+def selects_on_heldout(run_id):
+    """Whether a run chooses a hyper-parameter on held-out train data (tau-norm with more than one
+    candidate tau), which needs a baseline trained without that split."""
+    options = METHOD_RUNS[run_id]["options"] if run_id in METHOD_RUNS else {}
+    return run_method(run_id).needs_heldout(options)
+
+
 # Each run goes to the rule its method's kind asks for; nothing below names a method.
 KIND = {run_id: run_method(run_id).kind for run_id in METHODS}
 POSTHOC = [r for r in METHODS if KIND[r] == "posthoc"]  # transforms of the trained baseline (NCM, tau-norm)
 # Methods that choose a hyper-parameter on held-out train data get "<data set>_fit": train minus a
 # held-out split (its val), on which a baseline is trained for the choice.
 FIT_DATASETS = [f"{d}_fit" for d in config["methods"]["datasets"]] if any(
-    run_method(r).selects_on_heldout for r in METHOD_RUNS
+    selects_on_heldout(r) for r in METHOD_RUNS
 ) else []
 CLASSIFIER_ONLY = [r for r in METHODS if KIND[r] == "classifier"]  # retrain only the baseline's classifier(s)
 VIA_CACHE = config["training"]["classifier_only"] == "cache"
@@ -95,19 +102,40 @@ def run_path(dataset, model, method, seed, name):
 
 
 def baseline_entry(dataset, model):
-    """The `baselines` entry of (data set, model), or an empty one."""
+    """The `baselines` entry of (data set, model) (a fit split: its source's), or an empty one."""
+    dataset = dataset.removesuffix("_fit")
     return next((b for b in config["baselines"] if b["dataset"] == dataset and b["model"] == model), {})
+
+
+def seeds_of(dataset, model):
+    """The seeds of (data set, model)'s baseline and of every run built on it."""
+    return baseline_entry(dataset, model).get("seeds", config["seeds"])
+
+
+def baseline_init(dataset, model, seed):
+    """The trained model a baseline starts from: another model's baseline on the same data set
+    (`init`), the same model's pretraining on another data set at that baseline's first seed
+    (`pretrained_on`: one per architecture, shared by every seed), or None (from scratch)."""
+    entry = baseline_entry(dataset, model)
+    if "init" in entry:
+        return run_path(dataset, entry["init"], "baseline", seed, "train/model.pth")
+    if "pretrained_on" in entry:
+        source = entry["pretrained_on"]
+        return run_path(source, model, "baseline", seeds_of(source, model)[0], "train/model.pth")
+    return None
 
 
 def method_inputs(wc):
     """Files a run needs beyond its data: for BAGS runs the baseline to start from and the group layout;
-    for a baseline with an `init`, the baseline it starts from."""
+    for a baseline with an `init` or `pretrained_on`, the model it starts from."""
     if wc.method == "baseline":
-        init = baseline_entry(wc.dataset, wc.model).get("init")
-        return {"init": run_path(wc.dataset, init, "baseline", wc.seed, "train/model.pth")} if init else {}
+        init = baseline_init(wc.dataset, wc.model, wc.seed)
+        return {"init": init} if init else {}
     inputs = {}
     if run_method(wc.method).needs_init:
         inputs["init"] = run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth")
+    elif baseline_init(wc.dataset, wc.model, wc.seed):  # trained like the baseline: starts where it starts
+        inputs["init"] = baseline_init(wc.dataset, wc.model, wc.seed)  # (RFS from the COCO detector)
     if wc.method in config["bags"]["runs"]:
         inputs["groups"] = f"{RESULTS}/groups/{wc.dataset}/{layout_of(wc.dataset, wc.method)}.json"
     return inputs
@@ -141,7 +169,7 @@ def method_options(wc, input):
 def selection_inputs(wc):
     """For a method choosing a hyper-parameter on held-out data: the held-out split and the baseline
     trained without it."""
-    if not run_method(wc.method).selects_on_heldout:
+    if not selects_on_heldout(wc.method):
         return {}
     fit = f"{wc.dataset}_fit"
     return {
@@ -226,7 +254,7 @@ def run_outputs():
     baselines = [
         run_path(b["dataset"], b["model"], "baseline", seed, name)
         for b in config["baselines"]
-        for seed in config["seeds"]
+        for seed in seeds_of(b["dataset"], b["model"])
         for name in ("evaluate/metrics.json", "weight_norms/summary.json")
     ]
     bags = [
@@ -234,7 +262,7 @@ def run_outputs():
         for dataset in config["bags"]["datasets"]
         for run_id, run in config["bags"]["runs"].items()
         for model in run.get("models", config["bags"]["models"])
-        for seed in config["seeds"]
+        for seed in seeds_of(dataset, model)
         for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run_id == "bags" else [])]
     ]
     methods = [  # weight norms where Figure 3 shows them (a Seesaw classifier has no row per category)
@@ -242,13 +270,13 @@ def run_outputs():
         for dataset in config["methods"]["datasets"]
         for model in config["methods"]["models"]
         for run_id in METHOD_RUNS
-        for seed in config["seeds"]
+        for seed in seeds_of(dataset, model)
         for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run_id in FIGURE3_RUNS.values() else [])]
     ]
     coco_lt = [
         run_path("coco_lt", model, "bags", seed, "evaluate/metrics.json")
         for model in (COCO_LT["models"] if COCO_LT else [])
-        for seed in config["seeds"]
+        for seed in seeds_of("coco_lt", model)
     ]
     return list(dict.fromkeys(baselines + bags + methods + coco_lt))
 
