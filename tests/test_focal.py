@@ -1,4 +1,5 @@
-"""Sigmoid focal loss on the softmax classifier: hand-computed values and the mmdet head wiring."""
+"""Sigmoid focal loss on the softmax classifier: hand-computed values, the release's targets
+(docs/paper-release-and-us.md) and the mmdet head wiring."""
 
 import math
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from harness.algorithms.focal import focal_scores, sigmoid_focal_loss
+from harness.algorithms.focal import focal_scores, release_focal_loss, release_targets, sigmoid_focal_loss
 
 LN2 = math.log(2.0)
 
@@ -95,4 +96,73 @@ def test_shared2fc_head_keeps_the_baseline_classifier_and_returns_the_focal_term
     assert set(losses) == {"loss_cls_focal", "acc"}
     assert losses["loss_cls_focal"].item() == pytest.approx(sigmoid_focal_loss(cls_score, labels).item())
     assert losses["acc"].item() == pytest.approx(100.0)  # argmax [1, 3] == labels
+    assert torch.allclose(head.loss_cls.get_activation(cls_score), cls_score.softmax(dim=1))
+
+
+# The release's targets. Our layout: categories 0..C-1, background C; the release numbers background 0
+# and category k as k + 1, so RoI 0's release label is 0 (background) or its label + 1.
+
+def test_release_targets_put_the_background_channel_on_the_roi_indexed_by_roi_0s_label():
+    # C = 3. RoI 0 is category 1 -> release label 2 -> RoI 2 (a category-0 RoI) gets the background
+    # channel (3) positive; RoI 0 (category 1) and RoI 1 (background) are all-negative.
+    targets = release_targets(torch.tensor([1, 3, 0]), 4)
+    assert targets.tolist() == [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
+
+
+def test_release_targets_of_a_background_roi_0_mark_roi_0_itself():
+    # RoI 0 is background (3) -> release label 0 -> RoI 0 reads the 1: background channel positive.
+    targets = release_targets(torch.tensor([3, 2, 2]), 4)
+    assert targets.tolist() == [[0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize("labels, channels", [
+    ([2, 0, 1], 4),  # C = 3: RoI 0 is category 2 -> release label 3, no RoI 3 among R = 3
+    ([5, 7, 1], 8),  # C = 7: RoI 0 is category 5 -> release label 6 >= R = 3
+])
+def test_release_targets_are_all_negative_when_roi_0s_label_is_past_the_rois(labels, channels):
+    assert release_targets(torch.tensor(labels), channels).sum().item() == 0
+
+
+def test_release_targets_reject_labels_outside_the_channels():
+    with pytest.raises(ValueError, match="labels must lie in 0..3"):
+        release_targets(torch.tensor([4, 0]), 4)
+
+
+def test_release_focal_loss_on_two_rois():
+    # C = 1 (channels: category 0, background 1); labels [0, 1]: RoI 0 is category 0 -> release label 1
+    # -> RoI 1 gets the background channel positive, RoI 0 is all-negative. Logits [[ln3, 0], [0, -ln3]]:
+    # RoI 0 ch0 (target 0, p = 0.75): 0.75 * 0.75**2 * 2 ln2 = 0.84375 ln2; ch1 (target 0, p = 0.5):
+    # 0.75 * 0.25 * ln2 = 0.1875 ln2. RoI 1 ch0 (target 0, p = 0.5): 0.1875 ln2; ch1 (target 1, p = 0.25):
+    # 0.25 * 0.75**2 * 2 ln2 = 0.28125 ln2. Sum 1.5 ln2 over R * (C + 1) = 4 elements: 0.375 ln2.
+    logits = torch.tensor([[math.log(3.0), 0.0], [0.0, -math.log(3.0)]])
+    labels = torch.tensor([0, 1])
+    assert release_focal_loss(logits, labels).item() == pytest.approx(0.375 * LN2, rel=1e-6)
+    # The intended loss differs: RoI 0's category channel would be positive.
+    assert sigmoid_focal_loss(logits, labels).item() != pytest.approx(0.375 * LN2, rel=1e-3)
+
+
+def test_loss_module_trains_on_release_targets_when_asked():
+    from harness.models.focal_loss import SoftmaxHeadFocalLoss
+
+    logits = torch.tensor([[math.log(3.0), 0.0], [0.0, -math.log(3.0)]])
+    terms = SoftmaxHeadFocalLoss(release_targets=True)(logits, torch.tensor([0, 1]))
+    assert set(terms) == {"loss_cls_focal"}
+    assert terms["loss_cls_focal"].item() == pytest.approx(0.375 * LN2, rel=1e-6)
+
+
+def test_shared2fc_head_with_release_targets_returns_the_release_loss():
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+
+    import harness.models.focal_loss  # noqa: F401  (registers SoftmaxHeadFocalLoss)
+
+    register_all_modules()
+    head = MODELS.build(dict(type="Shared2FCBBoxHead", in_channels=2, fc_out_channels=8, roi_feat_size=2,
+                             num_classes=3, loss_cls=dict(type="SoftmaxHeadFocalLoss", release_targets=True)))
+    cls_score = torch.tensor([[0.0, math.log(3.0), 0.0, 0.0], [1.0, 0.0, 0.0, 2.0]])
+    labels = torch.tensor([3, 1])  # RoI 0 is background: RoI 0 gets the background channel positive
+    rois = torch.tensor([[0.0, 0.0, 0.0, 4.0, 4.0], [0.0, 1.0, 1.0, 5.0, 5.0]])
+    losses = head.loss(cls_score, None, rois, labels, torch.ones(2), torch.zeros(2, 4), torch.zeros(2, 4))
+    assert losses["loss_cls_focal"].item() == pytest.approx(release_focal_loss(cls_score, labels).item())
+    assert losses["loss_cls_focal"].item() != pytest.approx(sigmoid_focal_loss(cls_score, labels).item())
     assert torch.allclose(head.loss_cls.get_activation(cls_score), cls_score.softmax(dim=1))

@@ -98,6 +98,45 @@ def test_focal_keeps_the_softmax_classifier_size(synthetic_lvis, tmp_path):
     assert MODELS.build(cfg.model).roi_head.bbox_head.fc_cls.out_features == 12 + 1
 
 
+@pytest.mark.parametrize("name", ["focal", "focal_cls"])
+def test_release_targets_option_reaches_the_loss(name, synthetic_lvis, tmp_path):
+    cfg = method_config(name, synthetic_lvis, tmp_path, {"release_targets": "true"})
+    assert cfg.model.roi_head.bbox_head.loss_cls == {"type": "SoftmaxHeadFocalLoss", "gamma": 2.0, "alpha": 0.25,
+                                                     "release_targets": True}
+    cfg = method_config(name, synthetic_lvis, tmp_path, {"release_targets": "false"})
+    assert "release_targets" not in cfg.model.roi_head.bbox_head.loss_cls
+
+
+def test_release_targets_wants_true_or_false(synthetic_lvis, tmp_path):
+    with pytest.raises(InputError, match="method focal: option release_targets: expected true or false, got 'maybe'"):
+        method_config("focal", synthetic_lvis, tmp_path, {"release_targets": "maybe"})
+
+
+@pytest.mark.parametrize("name", ["tau_norm", "tau_norm_select"])
+def test_one_fixed_tau_needs_no_heldout_split(name):
+    method = get_method(name)
+    assert method.needs_heldout({}) and method.needs_heldout({"taus": "0 1"})
+    assert not method.needs_heldout({"taus": "1"})
+    assert not any(m.needs_heldout({}) for n, m in METHODS.items() if n not in ("tau_norm", "tau_norm_select"))
+
+
+def test_one_fixed_tau_is_applied_without_scoring_candidates():
+    from types import SimpleNamespace
+
+    from harness.methods.tau_norm import choose_and_apply
+
+    applied = []
+    apply = lambda model, tau, context: applied.append(tau)  # noqa: E731
+    no_heldout = SimpleNamespace(heldout_ap=None)
+    assert choose_and_apply("model", {"taus": "1"}, no_heldout, apply) == {"tau": 1.0, "tau_fixed": True}
+    assert applied == [1.0]
+    with pytest.raises(ValueError, match="needs a held-out split"):
+        choose_and_apply("model", {"taus": "0 1"}, no_heldout, apply)
+    scored = SimpleNamespace(heldout_ap=lambda transform: (transform("copy"), applied[-1])[1])  # AP = tau
+    chosen = choose_and_apply("model", {"taus": "0 1"}, scored, apply)
+    assert chosen == {"tau": 1.0, "heldout_ap": {"0.0": 0.0, "1.0": 1.0}}
+
+
 def test_an_unknown_option_names_the_method_and_its_options(synthetic_lvis, tmp_path):
     with pytest.raises(InputError, match="method rfs has no option 'tau'; known: threshold"):
         method_config("rfs", synthetic_lvis, tmp_path, {"tau": "1"})

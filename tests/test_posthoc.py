@@ -78,3 +78,7 @@ def test_tau_is_chosen_on_the_heldout_split_and_recorded(smoke_baseline, synthet
     assert meta["tail_categories"] == 6  # the smoke set's two lowest bins, 3 + 3 categories below 16 instances
     without = posthoc(smoke_baseline, synthetic_lvis, tmp_path / "x", "tau_norm")
     assert without.returncode == 2 and "held-out split" in without.stderr
+    fixed = posthoc(smoke_baseline, synthetic_lvis, tmp_path / "y", "tau_norm", "--option", "taus=1")
+    assert fixed.returncode == 0, fixed.stderr[-3000:]  # one tau (the _release runs): nothing to choose
+    meta = json.loads((tmp_path / "y" / "meta.json").read_text())
+    assert (meta["tau"], meta["tau_fixed"]) == (1.0, True) and "heldout_ap" not in meta

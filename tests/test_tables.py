@@ -163,7 +163,7 @@ def test_bad_row_shape_is_an_input_error(tmp_path):
     assert err.value.field == "tables.t1.rows.(1)"
 
 
-@pytest.mark.parametrize("name, rows, columns", [("table1", 15, 14), ("table2", 6, 8), ("table3", 12, 16),
+@pytest.mark.parametrize("name, rows, columns", [("table1", 19, 14), ("table2", 6, 8), ("table3", 12, 16),
                                                   ("table4", 7, 8)])
 def test_real_spec_builds_every_paper_row(name, rows, columns):
     spec = load_spec(PAPER_DIR / "tables.yaml")
@@ -177,13 +177,30 @@ def test_real_spec_row_names():
     empty = pd.DataFrame(columns=TIDY_COLUMNS)
     table1 = build_table("table1", spec, PAPER_DIR, empty)
     assert [r.row_name for r in table1.rows][:2] == ["R50-FPN", "x2"]
-    assert (table1.rows[-1].row_id, table1.rows[-1].run, table1.rows[-1].in_paper) == ("seesaw", "seesaw", False)
+    extras = [(r.row_id, r.run, r.in_paper) for r in table1.rows[14:]]
+    assert extras == [(run, run, False) for run in ("seesaw", "focal_release", "focal_cls_release",
+                                                     "tau_norm_release", "tau_norm_select_release")]
+    assert table1.rows[15].row_name == "Focal loss, release targets (emulates the release's bug)"
     table3 = build_table("table3", spec, PAPER_DIR, empty)
     assert (table3.rows[0].row_name, table3.rows[0].status) == ("Mask-RFS* R50", OTHER_WORK)
     assert (table3.rows[7].row_name, table3.rows[7].run_path) == ("+ BAGS R50", "lvis/mask_r50/bags")
     table4 = build_table("table4", spec, PAPER_DIR, empty)
     assert [r.row_name for r in table4.rows][:2] == ["baseline", "no no 4"]  # unlabelled row: its run id
     assert table4.missing_runs[0] == "lvis/faster_r50/baseline"
+
+
+def test_every_method_file_is_a_table1_row():
+    """A method file with table1_row N fills paper row (N); one without is one of table 1's extra rows."""
+    from harness.config import method_runs
+
+    table1 = load_spec(PAPER_DIR / "tables.yaml")["tables"]["table1"]
+    runs = method_runs({"methods": {"runs": "all"}}, "test", REPO / "configs" / "methods")
+    for run_id, spec in runs.items():
+        if spec["table1_row"] is None:
+            assert run_id in table1["extra_rows"], run_id
+        else:
+            assert table1["rows"][f"({spec['table1_row']})"] == run_id
+    assert set(table1["extra_rows"]) <= set(runs)
 
 
 def test_stage_writes_three_files_per_table(tmp_path, capsys):

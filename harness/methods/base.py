@@ -61,8 +61,10 @@ class Method:
         posthoc: (model, options, context) -> dict; for methods that change a trained model without
             training (NCM, tau-norm): edits the model in place and returns what it chose (recorded in
             meta.json); ``context`` is a :class:`harness.engine.posthoc.PosthocContext`.
-        selects_on_heldout: the posthoc hook chooses a hyper-parameter on a held-out split of train
-            (the pipeline then trains a baseline without that split for it).
+        selects_on_heldout: whether the posthoc hook chooses a hyper-parameter on a held-out split of
+            train (the pipeline then trains a baseline without that split for it): a bool, or
+            (options) -> bool when it depends on the run's options (one fixed tau chooses nothing);
+            ask :meth:`needs_heldout`.
         options: the option names the hooks accept, with their meaning.
     """
 
@@ -73,8 +75,14 @@ class Method:
     configure: Callable[[Config, dict], None] = no_change
     configure_training: Callable[[Config, dict], None] = no_change
     posthoc: Callable | None = None
-    selects_on_heldout: bool = False
+    selects_on_heldout: bool | Callable[[dict], bool] = False
     options: dict[str, str] = field(default_factory=dict)
+
+    def needs_heldout(self, options: dict) -> bool:
+        """Whether a run with these options chooses a hyper-parameter on a held-out split of train."""
+        if callable(self.selects_on_heldout):
+            return bool(self.selects_on_heldout(options))
+        return self.selects_on_heldout
 
     @property
     def kind(self) -> str:

@@ -1,5 +1,6 @@
 """Focal loss, classifier only (Table 1 row 9): :mod:`focal`'s loss training only the baseline's
-classifier (kept as initialisation), everything else frozen; see :mod:`focal` on the release's bug."""
+classifier (kept as initialisation), everything else frozen; see :mod:`focal` on the release's bug
+and its ``release_targets`` option (run ``focal_cls_release``)."""
 
 from harness.methods import focal
 from harness.methods.base import CLASSIFIERS, Method

@@ -2,12 +2,14 @@
 whose prediction (tau-normed when the plain one is not background) is a tail category (fewer than
 ``max_count`` train instances, paper scale 100): those take the whole tau-normed score row. Only the
 foreground rows are normalised here (background kept), as the release's select script does. tau is
-chosen like :mod:`tau_norm`'s (:class:`harness.models.posthoc_heads.TauSelectBBoxHead`)."""
+chosen like :mod:`tau_norm`'s (:class:`harness.models.posthoc_heads.TauSelectBBoxHead`); a single
+candidate fixes it without held-out selection (run ``tau_norm_select_release``: tau = 1, the default of
+the release's select script, docs/paper-release-and-us.md)."""
 
 import torch
 
 from harness.methods.base import Method
-from harness.methods.tau_norm import choose_and_apply
+from harness.methods.tau_norm import TAUS_OPTION, choose_and_apply, selects_tau
 from harness.methods.training_data import data_threshold
 
 
@@ -40,7 +42,7 @@ METHOD = Method(
     needs_init=True,
     configure=configure,
     posthoc=posthoc,
-    selects_on_heldout=True,
-    options={"taus": "candidate tau values, space-separated (0 0.25 ... 2)",
+    selects_on_heldout=selects_tau,
+    options={"taus": TAUS_OPTION,
              "max_count": "tail = fewer train instances than this, paper scale (100)"},
 )
