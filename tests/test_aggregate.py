@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from harness.errors import InputError
-from harness.report.aggregate import TIDY_COLUMNS, collect_metrics, read_tidy, write_tidy
+from harness.report.aggregate import (TIDY_COLUMNS, collect_metrics, collect_replicates, read_replicates, read_tidy,
+                                      write_replicates, write_tidy)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -104,7 +105,8 @@ def test_stage_names_methods_from_the_profile(runs, tmp_path, monkeypatch, capsy
 
     monkeypatch.chdir(REPO)  # the profile's method files are configs/methods/<run id>.yaml
     out = tmp_path / "tidy.csv"
-    aggregate.run(argparse.Namespace(runs=str(runs), profile="configs/profiles/default.yaml", out=str(out)))
+    aggregate.run(argparse.Namespace(runs=str(runs), profile="configs/profiles/default.yaml", out=str(out),
+                                     bootstrap_out=None))
     tidy = read_tidy(out)
     assert dict(zip(tidy.variant, tidy.method)) == {"baseline": "baseline", "bags_n8": "bags", "x2": "x2"}
     assert capsys.readouterr().out == f"aggregate: 9 values of 3 runs (4 seed folders) -> {out}\n"
@@ -125,3 +127,94 @@ def test_stage_wants_an_existing_runs_folder(tmp_path):
 
     with pytest.raises(InputError, match="runs folder does not exist"):
         aggregate.run(argparse.Namespace(runs=str(tmp_path / "none"), profile="p.yaml", out=str(tmp_path / "t.csv")))
+
+
+def bootstrap_file(metrics: dict, replicates: int = 3, seed: int = 0, sha: str = "ab" * 32) -> dict:
+    return {"replicates": replicates, "seed": seed, "num_images": 4, "image_ids_sha256": sha, "metrics": metrics}
+
+
+@pytest.fixture
+def boot_runs(runs) -> Path:
+    """The tidy runs plus bootstrap files of two runs (3 replicates) and one outside a seed folder."""
+    write_file(runs, "lvis/faster_r50/baseline/seed0/evaluate/bootstrap.json",
+               bootstrap_file({"AP1": [-1.0, 0.1, 0.0], "AP": [0.2, 0.25, 0.3]}))
+    write_file(runs, "lvis/faster_r50/bags_n8/seed0/evaluate/bootstrap.json",
+               bootstrap_file({"AP_mask": [0.5, 0.125, 1.0]}))
+    write_file(runs, "lvis/faster_r50/baseline/notes/evaluate/bootstrap.json", bootstrap_file({"AP": [9.0] * 3}))
+    return runs
+
+
+def test_replicates_table_is_wide_one_row_per_run_metric(boot_runs, tmp_path):
+    wide = collect_replicates(boot_runs, {"bags_n8": "bags", "baseline": "baseline"})
+    assert list(wide.columns) == ["dataset", "model", "method", "variant", "seed", "metric", "b0", "b1", "b2"]
+    assert wide.values.tolist() == [
+        ["lvis", "faster_r50", "bags", "bags_n8", 0, "AP_mask", 0.5, 0.125, 1.0],
+        ["lvis", "faster_r50", "baseline", "baseline", 0, "AP", 0.2, 0.25, 0.3],
+        ["lvis", "faster_r50", "baseline", "baseline", 0, "AP1", -1.0, 0.1, 0.0],  # -1 stays
+    ]
+    write_replicates(wide, tmp_path / "out" / "bootstrap.csv")
+    assert (tmp_path / "out" / "bootstrap.csv").read_text().splitlines()[:2] == [
+        "dataset,model,method,variant,seed,metric,b0,b1,b2", "lvis,faster_r50,bags,bags_n8,0,AP_mask,0.5,0.125,1.0"]
+    pd.testing.assert_frame_equal(read_replicates(tmp_path / "out" / "bootstrap.csv"), wide)
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_no_bootstrap_files_give_an_empty_table(runs, tmp_path):
+    wide = collect_replicates(runs)
+    assert wide.empty and list(wide.columns) == TIDY_COLUMNS[:-1]
+    write_replicates(wide, tmp_path / "b.csv")
+    assert read_replicates(tmp_path / "b.csv").empty
+
+
+@pytest.mark.parametrize("payload, field, problem", [
+    (bootstrap_file({"AP": [0.1, 0.2]}, replicates=2), "replicates", "2 replicates, but"),
+    (bootstrap_file({"AP": [0.1, 0.2, 0.3]}, seed=1), "seed/image_ids_sha256", "not paired"),
+    (bootstrap_file({"AP": [0.1, 0.2, 0.3]}, sha="cd" * 32), "seed/image_ids_sha256", "not paired"),
+    (bootstrap_file({"AP": [0.1, 0.2]}), "metrics.AP", "list of 3 finite numbers"),
+    (bootstrap_file({"AP": [0.1, None, 0.3]}), "metrics.AP", "list of 3 finite numbers"),
+    (bootstrap_file([0.1]), "metrics", "must be an object"),
+    ({"metrics": {}}, "replicates", "integer >= 1"),
+])
+def test_bad_or_unpaired_bootstrap_file_names_the_file(boot_runs, payload, field, problem):
+    path = write_file(boot_runs, "lvis/faster_r50/x2/seed0/evaluate/bootstrap.json", payload)
+    with pytest.raises(InputError, match=problem) as err:
+        collect_replicates(boot_runs)
+    assert err.value.source == str(path) and err.value.field == field
+
+
+def test_other_data_sets_may_have_other_resamples(boot_runs):
+    write_file(boot_runs, "coco/faster_r50/baseline/seed0/evaluate/bootstrap.json",
+               bootstrap_file({"AP": [0.4, 0.5, 0.6]}, seed=5, sha="ef" * 32))
+    assert sorted(set(collect_replicates(boot_runs).dataset)) == ["coco", "lvis"]
+
+
+@pytest.mark.parametrize("text, field, problem", [
+    ("dataset,model,variant,seed,metric,b0\nlvis,m,r,0,AP,0.2\n", "method", "missing column"),
+    ("dataset,model,method,variant,seed,metric,b1,b0\nlvis,m,r,r,0,AP,0.2,0.3\n", "b1", "unexpected column"),
+    ("dataset,model,method,variant,seed,metric,b0,note\nlvis,m,r,r,0,AP,0.2,x\n", "note", "unexpected column"),
+    ("dataset,model,method,variant,seed,metric,b0\nlvis,m,r,r,0,AP,high\n", "seed/b*", "not numeric"),
+    ("dataset,model,method,variant,seed,metric,b0,b1\nlvis,m,r,r,0,AP,0.2,\n", "line 2", "value is missing"),
+])
+def test_read_replicates_rejects_malformed_tables(tmp_path, text, field, problem):
+    (tmp_path / "b.csv").write_text(text)
+    with pytest.raises(InputError, match=problem) as err:
+        read_replicates(tmp_path / "b.csv")
+    assert err.value.field == field
+
+
+def test_read_replicates_wants_the_file(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        read_replicates(tmp_path / "none.csv")
+
+
+def test_stage_writes_the_replicates_table(boot_runs, tmp_path, monkeypatch, capsys):
+    from harness.stages import aggregate
+
+    monkeypatch.chdir(REPO)
+    out, boot = tmp_path / "tidy.csv", tmp_path / "bootstrap.csv"
+    aggregate.run(argparse.Namespace(runs=str(boot_runs), profile="configs/profiles/default.yaml", out=str(out),
+                                     bootstrap_out=str(boot)))
+    wide = read_replicates(boot)
+    assert dict(zip(wide.variant, wide.method)) == {"baseline": "baseline", "bags_n8": "bags"}
+    assert wide.shape == (3, 9) and read_tidy(out).shape == (9, 7)
+    assert capsys.readouterr().out.splitlines()[-1] == f"aggregate: 3 metrics x 3 bootstrap replicates -> {boot}"

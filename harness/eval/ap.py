@@ -34,7 +34,17 @@ def average_precision(gt: dict, dets: list[dict], iou_type: str, category_bins: 
         category_bins: category id -> 1-based train-count bin.
         num_bins: number of bins (len(thresholds) + 1); every AP_k key is written, -1 if empty.
     """
-    cocoeval = _run(gt, limit_per_image(dets), iou_type)
+    return summary_metrics(evaluate_detections(gt, dets, iou_type), category_bins, num_bins)
+
+
+def evaluate_detections(gt: dict, dets: list[dict], iou_type: str) -> COCOeval_faster:
+    """The evaluated faster-coco-eval object of ``dets`` (top 300 per image), for summary_metrics and
+    the bootstrap's matching (harness.eval.bootstrap.match_detections)."""
+    return _run(gt, limit_per_image(dets), iou_type)
+
+
+def summary_metrics(cocoeval: COCOeval_faster, category_bins: dict[int, int], num_bins: int) -> dict:
+    """The keys of :func:`average_precision` from an evaluated faster-coco-eval object."""
     stats = cocoeval.stats_as_dict
     metrics = {key: float(stats[name]) for name, key in SUMMARY_KEYS.items() if name in stats}
     metrics.update(bin_average_precision(cocoeval.eval["precision"], list(cocoeval.params.catIds), category_bins,

@@ -5,12 +5,17 @@ A run folder is ``<runs root>/<data set>/<model>/<run id>/seed<k>/``. Only two f
 ``weight_norms/summary.json`` (Spearman's rho of classifier norm vs train instances, background norm).
 Each number becomes one row (dataset, model, method, variant, seed, metric, value); values stay
 fractions as stored, and metrics that do not apply (-1, null, NaN) are left out.
+
+Beside it, a wide table of the paired image bootstrap (``evaluate/bootstrap.json``): one row per
+(dataset, model, method, variant, seed, metric) with the metric's value in every replicate, columns
+b0..b{B-1}; -1 (a mean over no category in that replicate) is kept for the consumer to handle.
 """
 
 import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from harness.errors import InputError
@@ -18,6 +23,8 @@ from harness.io import atomic_path, read_json
 
 TIDY_COLUMNS = ["dataset", "model", "method", "variant", "seed", "metric", "value"]
 METRICS_FILE = Path("evaluate") / "metrics.json"
+BOOTSTRAP_FILE = Path("evaluate") / "bootstrap.json"
+IDENTITY_COLUMNS = TIDY_COLUMNS[:-1]  # a run's metric: the rows of the tidy and of the replicates table
 NORMS_SUMMARY_FILE = Path("weight_norms") / "summary.json"
 # weight-norm summary key -> metric name in the tidy table
 NORMS_SUMMARY_METRICS = {"spearman_rho_norm_vs_train_instances": "weight_norm_rho",
@@ -46,10 +53,10 @@ def collect_metrics(runs_root: Path, run_methods: dict[str, str] | None = None) 
     return tidy.sort_values(["dataset", "model", "variant", "seed", "metric"], kind="stable", ignore_index=True)
 
 
-def _seed_dirs(runs_root: Path) -> list[tuple[Path, int]]:
-    """(folder, seed) of every ``<data set>/<model>/<run id>/seed<k>`` folder holding a file we read."""
+def _seed_dirs(runs_root: Path, files=(METRICS_FILE, NORMS_SUMMARY_FILE)) -> list[tuple[Path, int]]:
+    """(folder, seed) of every ``<data set>/<model>/<run id>/seed<k>`` folder holding one of ``files``."""
     found = set()
-    for relative in (METRICS_FILE, NORMS_SUMMARY_FILE):
+    for relative in files:
         for path in runs_root.glob(f"*/*/*/seed*/{relative.as_posix()}"):
             seed_dir = path.parents[len(relative.parts) - 1]
             match = SEED_DIR.match(seed_dir.name)
@@ -110,3 +117,90 @@ def read_tidy(path: str | Path) -> pd.DataFrame:
         return tidy[TIDY_COLUMNS].astype({"seed": "int64", "value": "float64"})
     except (ValueError, TypeError) as err:
         raise InputError(path, "seed/value", f"not numeric: {err}") from None
+
+
+def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every run's bootstrap replicates: one row per (dataset, model, method, variant, seed, metric),
+    columns b0..b{B-1}, sorted like the tidy table.
+
+    All runs must have the same B, and the runs of one data set the same resamples (seed and val image
+    ids), or their replicates would not be paired: otherwise an :class:`InputError` names the file.
+    """
+    run_methods = run_methods or {}
+    identities, values = [], []
+    first, resamples = None, {}  # first file read; data set -> (file, seed, image ids digest)
+    for seed_dir, seed in _seed_dirs(Path(runs_root), (BOOTSTRAP_FILE,)):
+        path = seed_dir / BOOTSTRAP_FILE
+        dataset, model, variant = seed_dir.parts[-4:-1]
+        payload = _bootstrap_payload(path)
+        first = first or (path, payload["replicates"])
+        if payload["replicates"] != first[1]:
+            raise InputError(path, "replicates", f"{payload['replicates']} replicates, but {first[0]} has {first[1]}: "
+                                                 "every run needs the same number")
+        key = (payload["seed"], payload["image_ids_sha256"])
+        other = resamples.setdefault(dataset, (path, *key))
+        if key != other[1:]:
+            raise InputError(path, "seed/image_ids_sha256", f"resamples differ from those of {other[0]} "
+                                                            f"(same data set {dataset!r}): the runs are not paired")
+        identity = {"dataset": dataset, "model": model, "method": run_methods.get(variant, variant),
+                    "variant": variant, "seed": seed}
+        for metric, replicates in payload["metrics"].items():
+            identities.append({**identity, "metric": metric})
+            values.append(replicates)
+    columns = [f"b{i}" for i in range(first[1] if first else 0)]
+    wide = pd.concat([pd.DataFrame(identities, columns=IDENTITY_COLUMNS),
+                      pd.DataFrame(np.array(values, dtype=float).reshape(len(values), len(columns)), columns=columns)],
+                     axis=1)
+    wide = wide.astype({"seed": "int64"})
+    return wide.sort_values(["dataset", "model", "variant", "seed", "metric"], kind="stable", ignore_index=True)
+
+
+def _bootstrap_payload(path: Path) -> dict:
+    """A checked bootstrap.json: replicates B >= 1, seed, image_ids_sha256, metrics name -> B numbers."""
+    payload = _json_object(path, "bootstrap file")
+    replicates = payload.get("replicates")
+    if not (isinstance(replicates, int) and not isinstance(replicates, bool) and replicates >= 1):
+        raise InputError(path, "replicates", f"must be an integer >= 1, got {replicates!r}")
+    if not isinstance(payload.get("seed"), int) or not isinstance(payload.get("image_ids_sha256"), str):
+        raise InputError(path, "seed/image_ids_sha256", "missing: a bootstrap file names its resamples")
+    metrics = payload.get("metrics")
+    if not isinstance(metrics, dict):
+        raise InputError(path, "metrics", "must be an object: metric name -> list of replicate values")
+    for name, values in metrics.items():
+        if not (isinstance(values, list) and len(values) == replicates and all(map(_is_number, values))):
+            raise InputError(path, f"metrics.{name}", f"must be a list of {replicates} finite numbers")
+    return payload
+
+
+def write_replicates(wide: pd.DataFrame, path: str | Path) -> None:
+    """Write the replicates table as CSV, atomically (full float precision)."""
+    with atomic_path(path) as tmp:
+        wide.to_csv(tmp, index=False)
+
+
+def read_replicates(path: str | Path) -> pd.DataFrame:
+    """Read a replicates CSV written by :func:`write_replicates`; malformed input is an :class:`InputError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "bootstrap replicates file does not exist "
+                                     "(make it with `python -m harness aggregate --bootstrap-out`)")
+    try:
+        wide = pd.read_csv(path, dtype={"dataset": str, "model": str, "method": str, "variant": str, "metric": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError(path, None, f"not a CSV file: {err}") from None
+    for column in IDENTITY_COLUMNS:
+        if column not in wide.columns:
+            raise InputError(path, column, f"missing column; a replicates file has {IDENTITY_COLUMNS} and b0..b{{B-1}}")
+    replicates = [c for c in wide.columns if c not in IDENTITY_COLUMNS]
+    for i, column in enumerate(replicates):
+        if column != f"b{i}":
+            raise InputError(path, column, f"unexpected column; the replicate columns are b0..b{len(replicates) - 1}, "
+                                           "in order")
+    try:
+        wide = wide[IDENTITY_COLUMNS + replicates].astype({"seed": "int64", **{c: "float64" for c in replicates}})
+    except (ValueError, TypeError) as err:
+        raise InputError(path, "seed/b*", f"not numeric: {err}") from None
+    missing = wide[replicates].isna().any(axis=1)
+    if missing.any():
+        raise InputError(path, f"line {int(np.flatnonzero(missing)[0]) + 2}", "a replicate value is missing")
+    return wide

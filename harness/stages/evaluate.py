@@ -2,10 +2,16 @@
 
     python -m harness evaluate --gt VAL.json --dets DETS.json [--train-stats TRAIN.json]
         [--iou-type bbox [segm]] [--proposals PROPOSALS.npz] [--thresholds 4 16 64] --out METRICS.json
+        [--bootstrap BOOTSTRAP.json [--replicates 200] [--bootstrap-seed 0]]
 
 Keys follow lvis-api (fractions): AP, AP50, AP75, APs, APm, APl, APr, APc, APf (LVIS ground truth),
 AR@300, ARs@300, ARm@300, ARl@300, plus AP1..APk (train-count bins) and ACC, ACCfg, ACCbg, ACC1..ACCk
 (with --proposals). Mask metrics carry the suffix ``_mask``.
+
+``--bootstrap`` also writes a paired image bootstrap (harness.eval.bootstrap): {"replicates": B,
+"seed": S, "num_images": I, "image_ids_sha256": ..., "metrics": {"AP": [B values], ..., "AP_mask": [...]}}
+for AP, AP50, AP75, APr, APc, APf (LVIS) and AP1..APk; -1 where a replicate leaves a mean undefined.
+Every run evaluated on the same val images with the same seed gets the same resamples.
 """
 
 import argparse
@@ -31,11 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-degenerate-boxes", action="store_true",
                         help="evaluate boxes with negative width/height as lvis-api does (ignored) instead of failing")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--bootstrap", help="also write per-replicate AP of a paired image bootstrap here (JSON)")
+    parser.add_argument("--replicates", type=int, default=200, help="bootstrap replicates B (default 200)")
+    parser.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the image resamples (default 0)")
 
 
 def run(args: argparse.Namespace) -> None:
-    from harness.eval.ap import average_precision
+    from harness.eval.ap import evaluate_detections, summary_metrics
     from harness.eval.bins import require_bins_for, train_bins
+    from harness.eval.bootstrap import bootstrap_metrics, image_ids_digest, match_detections, resample_counts
     from harness.eval.detections import check_detections
     from harness.eval.proposal_accuracy import proposal_accuracy
 
@@ -43,22 +53,37 @@ def run(args: argparse.Namespace) -> None:
     for field in ("images", "annotations", "categories"):
         if not isinstance(gt, dict) or field not in gt:
             raise InputError(args.gt, field, "missing: not an LVIS/COCO annotation file")
+    if args.replicates < 1:
+        raise InputError("--replicates", None, f"must be >= 1, got {args.replicates}")
+    if args.bootstrap_seed < 0:
+        raise InputError("--bootstrap-seed", None, f"must be >= 0, got {args.bootstrap_seed}")
     raw = read_json(args.dets, "detections file")
     iou_types = args.iou_type or _default_iou_types(raw)
     dets = check_detections(raw, gt, args.dets, iou_types, args.keep_degenerate_boxes)
     stats = args.train_stats or args.gt
     thresholds, bins = train_bins(stats, args.thresholds)
     require_bins_for([c["id"] for c in gt["categories"]], bins, stats)
-    metrics = {"thresholds": list(thresholds)}
+    image_ids = [image["id"] for image in gt["images"]]
+    counts = resample_counts(image_ids, args.replicates, args.bootstrap_seed) if args.bootstrap else None
+    metrics, replicates = {"thresholds": list(thresholds)}, {}
     for iou_type in iou_types:
         suffix = "" if iou_type == "bbox" else "_mask"
-        ap = average_precision(gt, dets, iou_type, bins, len(thresholds) + 1)
-        metrics.update({f"{k}{suffix}": v for k, v in ap.items()})
+        cocoeval = evaluate_detections(gt, dets, iou_type)
+        metrics.update({f"{k}{suffix}": v for k, v in summary_metrics(cocoeval, bins, len(thresholds) + 1).items()})
+        if counts is not None:
+            boot = bootstrap_metrics(match_detections(cocoeval), counts, bins, len(thresholds) + 1)
+            replicates.update({f"{k}{suffix}": v.tolist() for k, v in boot.items()})
     if args.proposals:
         metrics.update(proposal_accuracy(gt, _load_proposals(args.proposals), bins, len(thresholds) + 1))
+    if args.bootstrap:
+        write_json_atomic(args.bootstrap, {
+            "replicates": args.replicates, "seed": args.bootstrap_seed, "num_images": counts.shape[1],
+            "image_ids_sha256": image_ids_digest(image_ids), "metrics": replicates})
     write_json_atomic(args.out, metrics)
     shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("AP", "APr", "APc", "APf", "AP1", "AP4", "ACC") if k in metrics)
     print(f"evaluate: {shown} -> {args.out}")
+    if args.bootstrap:
+        print(f"evaluate: {args.replicates} bootstrap replicates of {len(replicates)} metrics -> {args.bootstrap}")
 
 
 def _default_iou_types(dets) -> list[str]:

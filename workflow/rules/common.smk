@@ -281,6 +281,12 @@ def run_outputs():
     return list(dict.fromkeys(baselines + bags + methods + coco_lt))
 
 
+def run_bootstraps():
+    """The bootstrap replicates of every evaluated run (evaluate writes them beside its metrics.json)."""
+    return [path.removesuffix("metrics.json") + "bootstrap.json" for path in run_outputs()
+            if path.endswith("evaluate/metrics.json")]
+
+
 def all_targets():
     """Every final output: data statistics, every run's metrics, the figures, tables, claims and report."""
     return [

@@ -1,4 +1,5 @@
-# LVIS/COCO metrics, bin APs, proposal accuracy; classifier weight norms of the trained model.
+# LVIS/COCO metrics, bin APs, proposal accuracy and their paired image bootstrap; classifier weight norms
+# of the trained model.
 
 
 rule evaluate:
@@ -7,10 +8,13 @@ rule evaluate:
         dets=f"{RUN}/predict/detections.json",
         proposals=f"{RUN}/predict/proposals.npz",
     output:
-        f"{RUN}/evaluate/metrics.json",
+        metrics=f"{RUN}/evaluate/metrics.json",
+        bootstrap=f"{RUN}/evaluate/bootstrap.json",
     params:
         harness=HARNESS,
         bins=lambda wc: bin_thresholds(wc.dataset),
+        replicates=config.get("evaluation", {}).get("bootstrap_replicates", 200),
+        bootstrap_seed=config.get("evaluation", {}).get("bootstrap_seed", 0),
     conda:
         ENV
     log:
@@ -19,7 +23,9 @@ rule evaluate:
         f"{RUN}/benchmarks/evaluate.tsv"
     shell:
         "{params.harness} evaluate --gt {input.val} --dets {input.dets} --train-stats {input.train}"
-        " --proposals {input.proposals} {params.bins} --out {output} > {log} 2>&1"
+        " --proposals {input.proposals} {params.bins} --out {output.metrics}"
+        " --bootstrap {output.bootstrap} --replicates {params.replicates} --bootstrap-seed {params.bootstrap_seed}"
+        " > {log} 2>&1"
 
 
 rule weight_norms:

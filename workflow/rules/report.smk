@@ -30,8 +30,10 @@ rule figure1:
 rule aggregate:
     input:
         run_outputs(),
+        bootstraps=run_bootstraps(),
     output:
-        f"{REPORT}/tidy.csv",
+        tidy=f"{REPORT}/tidy.csv",
+        bootstrap=f"{REPORT}/bootstrap.csv",
     params:
         harness=HARNESS,
         runs=lambda wc, input: runs_root(input[0]),
@@ -41,7 +43,8 @@ rule aggregate:
     log:
         f"{RESULTS}/logs/aggregate.log",
     shell:
-        "{params.harness} aggregate --runs {params.runs} --profile {params.profile} --out {output} > {log} 2>&1"
+        "{params.harness} aggregate --runs {params.runs} --profile {params.profile} --out {output.tidy}"
+        " --bootstrap-out {output.bootstrap} > {log} 2>&1"
 
 
 rule tables:
@@ -69,9 +72,7 @@ rule claims:
     input:
         tidy=f"{REPORT}/tidy.csv",
         claims="configs/paper/claims.yaml",
-        # TODO(bootstrap): once a rule writes {REPORT}/bootstrap.csv (paired image-bootstrap replicates), add
-        #   bootstrap=f"{REPORT}/bootstrap.csv",
-        # here and " --bootstrap {input.bootstrap}" to the shell line; the stage works with and without it.
+        bootstrap=f"{REPORT}/bootstrap.csv",  # paired image-bootstrap replicates of every run
     output:
         json=f"{REPORT}/claims.json",
         csv=report(f"{REPORT}/claims.csv", category="Claims"),
@@ -82,8 +83,8 @@ rule claims:
     log:
         f"{RESULTS}/logs/claims.log",
     shell:
-        "{params.harness} claims --tidy {input.tidy} --claims {input.claims} --out {output.json}"
-        " --csv {output.csv} > {log} 2>&1"
+        "{params.harness} claims --tidy {input.tidy} --claims {input.claims} --bootstrap {input.bootstrap}"
+        " --out {output.json} --csv {output.csv} > {log} 2>&1"
 
 
 rule figure2:
