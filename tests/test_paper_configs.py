@@ -184,8 +184,8 @@ def test_a_run_from_a_trained_model_does_not_need_the_config_pretrained_detector
 
 @pytest.mark.parametrize("config, epochs, milestones, lr", [
     (REPO / "configs/models/lvis/htc_x101_64x4d_fpn.py", (20, 12), ([16, 19], [8, 11]), (0.01, 0.005)),
-    (REPO / "configs/models/synthetic/htc_x50_fpn.py", (4, 24), ([3], [16, 22]), (0.04, 0.04)),
-    (REPO / "configs/models/synthetic/faster_rcnn_r18_fpn.py", (24, 24), ([16, 22], [16, 22]), (0.04, 0.04)),
+    (REPO / "configs/models/synthetic/htc_x50_fpn.py", (4, 12), ([3], [8, 11]), (0.02, 0.02)),
+    (REPO / "configs/models/synthetic/faster_rcnn_r18_fpn.py", (12, 12), ([8, 11], [8, 11]), (0.02, 0.02)),
 ])
 def test_classifier_only_runs_train_on_the_classifier_schedule(config, epochs, milestones, lr, tmp_path):
     """BAGS on HTC trains its fresh classifiers 12 epochs like every framework's (bags-reference.md 4.2),

@@ -100,33 +100,34 @@ def apply_method(cfg: Config, method, options: dict, source: str = "--option", t
         cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "FreezeExceptHook", "trainable": list(method.trainable)}]
 
 
-def use_classifier_schedule(cfg: Config) -> None:
-    """A classifier-only run (BAGS, the -cls rows) trains a fresh classifier on the frozen detector with
-    the model config's ``classifier_schedule`` (``max_epochs``, ``param_scheduler``, optional ``lr``)
-    where it has one, else with the detector's own schedule. The paper's HTCs need it: their baselines
-    fine-tune a COCO HTC for 20 epochs, their BAGS classifiers train 12 like every other framework's."""
-    schedule = cfg.get("classifier_schedule")
+def use_schedule(cfg: Config, key: str) -> bool:
+    """Switch to the model config's alternative schedule ``cfg[key]`` (``max_epochs``,
+    ``param_scheduler``, optional ``lr``) where it has one; whether it had."""
+    schedule = cfg.get(key)
     if not schedule:
-        return
+        return False
     cfg.train_cfg.max_epochs = schedule["max_epochs"]
     cfg.param_scheduler = schedule["param_scheduler"]
     if "lr" in schedule:
         cfg.optim_wrapper.optimizer.lr = schedule["lr"]
+    return True
+
+
+def use_classifier_schedule(cfg: Config) -> None:
+    """A classifier-only run (BAGS, the -cls rows) trains a fresh classifier on the frozen detector with
+    the model config's ``classifier_schedule`` where it has one, else with the detector's own schedule.
+    The paper's HTCs need it: their baselines fine-tune a COCO HTC for 20 epochs, their BAGS
+    classifiers train 12 like every other framework's."""
+    use_schedule(cfg, "classifier_schedule")
 
 
 def use_scratch_schedule(cfg: Config) -> None:
     """A detector trained without a trained detector to start from (the synthetic COCO that initialises
-    the LVIS-shaped runs, COCO-LT) uses the model config's ``scratch_schedule`` where it has one
-    (``max_epochs``, ``param_scheduler``, optional ``lr``), and its batch-norm layers learn their
-    statistics (``norm_eval=False``): frozen statistics are for backbones that arrive trained."""
-    schedule = cfg.get("scratch_schedule")
-    if not schedule:
-        return
-    cfg.train_cfg.max_epochs = schedule["max_epochs"]
-    cfg.param_scheduler = schedule["param_scheduler"]
-    if "lr" in schedule:
-        cfg.optim_wrapper.optimizer.lr = schedule["lr"]
-    cfg.model.backbone.norm_eval = False
+    the LVIS-shaped runs, COCO-LT) uses the model config's ``scratch_schedule`` where it has one, and
+    its batch-norm layers learn their statistics (``norm_eval=False``): frozen statistics are for
+    backbones that arrive trained."""
+    if use_schedule(cfg, "scratch_schedule"):
+        cfg.model.backbone.norm_eval = False
 
 
 def training_config(model_config: str, train_ann: str, image_root: str, work_dir: str, seed: int,
