@@ -14,8 +14,11 @@ from harness.methods.finetune_tail import tail_subset
 def method_config(name, synthetic_lvis, work_dir, options=None):
     from harness.engine.mm_config import training_config
 
+    method = get_method(name)
+    start = str(work_dir / "baseline.pth") if method.needs_init else None  # not read: the config only names it
     return training_config(str(MODEL_CONFIG), str(synthetic_lvis / "train.json"), str(synthetic_lvis / "images"),
-                           str(work_dir), 0, str(work_dir / "log.jsonl"), None, get_method(name), options or {})
+                           str(work_dir), 0, str(work_dir / "log.jsonl"), None, method, options or {},
+                           load_from=start)
 
 
 def default_options(name, groups):
@@ -67,8 +70,8 @@ def test_finetune_tail_trains_on_the_tail_with_the_scaled_schedule(synthetic_lvi
     tail = {c for c, n in counts.items() if n < 16}  # paper's 100 -> 16 on the synthetic scale
     assert tail and {a["category_id"] for a in subset["annotations"]} == tail
     assert cfg.train_dataloader.dataset.ann_file == str(tmp_path / "finetune_tail_train.json")
-    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.04 * 0.01)
-    assert cfg.train_cfg.max_epochs == 20 and cfg.param_scheduler[1]["milestones"] == [14]  # 24 x 10/12, x 7/12
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.02 * 0.01)
+    assert cfg.train_cfg.max_epochs == 10 and cfg.param_scheduler[1]["milestones"] == [7]  # 12 x 10/12, x 7/12
 
 
 def test_rfs_threshold_is_the_lvis_image_count_on_the_benchmarks_scale(synthetic_lvis, tmp_path):
