@@ -108,6 +108,12 @@ def test_smoke_run_end_to_end(workdir):
     assert (workdir / "reports/smoke/index.html").stat().st_size > 50_000
     claims = json.loads((results / "report/claims.json").read_text())
     assert sum(claims["summary"].values()) == len(claims["results"]) >= 15
+    assert set(claims["summary"]) == {"holds", "does not hold", "inconclusive", "not run"}
+    assert all(result["kind"] in ("phenomenon", "release_artefact") for result in claims["results"])
+    boot = pd.read_csv(results / "report/bootstrap.csv")
+    assert {"variant", "seed", "metric", "b0", "b199"} <= set(boot.columns) and "focal_release" in set(boot.variant)
+    lvis_baseline = json.loads((run / "train/meta.json").read_text())  # the paper's protocol: from COCO
+    assert lvis_baseline["settings"]["load_from"].endswith("coco/faster_r50/baseline/seed0/train/model.pth")
     again = snakemake("-n", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert "Nothing to be done" in again.stdout + again.stderr
 
