@@ -25,6 +25,7 @@ TIDY_COLUMNS = ["dataset", "model", "method", "variant", "seed", "metric", "valu
 METRICS_FILE = Path("evaluate") / "metrics.json"
 BOOTSTRAP_FILE = Path("evaluate") / "bootstrap.json"
 IDENTITY_COLUMNS = TIDY_COLUMNS[:-1]  # a run's metric: the rows of the tidy and of the replicates table
+SORT_COLUMNS = ["dataset", "model", "variant", "seed", "metric"]
 NORMS_SUMMARY_FILE = Path("weight_norms") / "summary.json"
 # weight-norm summary key -> metric name in the tidy table
 NORMS_SUMMARY_METRICS = {"spearman_rho_norm_vs_train_instances": "weight_norm_rho",
@@ -40,17 +41,21 @@ def collect_metrics(runs_root: Path, run_methods: dict[str, str] | None = None) 
     ``run_methods`` maps a run id to its method name (``x2`` -> ``x2``, ``bags_n8`` -> ``bags``); a run id
     it does not list is its own method. Raises :class:`InputError` naming the file on malformed JSON.
     """
-    run_methods = run_methods or {}
     rows = []
     for seed_dir, seed in _seed_dirs(Path(runs_root)):
-        dataset, model, variant = seed_dir.parts[-4:-1]
-        identity = {"dataset": dataset, "model": model, "method": run_methods.get(variant, variant),
-                    "variant": variant, "seed": seed}
+        identity = _run_identity(seed_dir, seed, run_methods or {})
         for metric, value in _run_metrics(seed_dir).items():
             rows.append({**identity, "metric": metric, "value": value})
     tidy = pd.DataFrame(rows, columns=TIDY_COLUMNS)
     tidy = tidy.astype({"seed": "int64", "value": "float64"})
-    return tidy.sort_values(["dataset", "model", "variant", "seed", "metric"], kind="stable", ignore_index=True)
+    return tidy.sort_values(SORT_COLUMNS, kind="stable", ignore_index=True)
+
+
+def _run_identity(seed_dir: Path, seed: int, run_methods: dict[str, str]) -> dict:
+    """dataset, model, method, variant and seed of a ``<data set>/<model>/<run id>/seed<k>`` folder."""
+    dataset, model, variant = seed_dir.parts[-4:-1]
+    return {"dataset": dataset, "model": model, "method": run_methods.get(variant, variant), "variant": variant,
+            "seed": seed}
 
 
 def _seed_dirs(runs_root: Path, files=(METRICS_FILE, NORMS_SUMMARY_FILE)) -> list[tuple[Path, int]]:
@@ -104,19 +109,28 @@ def write_tidy(tidy: pd.DataFrame, path: str | Path) -> None:
 def read_tidy(path: str | Path) -> pd.DataFrame:
     """Read a tidy CSV written by :func:`write_tidy`; a missing file or column is an :class:`InputError`."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, None, "tidy metrics file does not exist (make it with `python -m harness aggregate`)")
-    try:
-        tidy = pd.read_csv(path, dtype={"dataset": str, "model": str, "method": str, "variant": str, "metric": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(path, None, f"not a CSV file: {err}") from None
-    for column in TIDY_COLUMNS:
-        if column not in tidy.columns:
-            raise InputError(path, column, f"missing column; a tidy metrics file has {TIDY_COLUMNS}")
+    tidy = _read_table(path, "tidy metrics file does not exist (make it with `python -m harness aggregate`)",
+                       TIDY_COLUMNS, f"a tidy metrics file has {TIDY_COLUMNS}")
     try:
         return tidy[TIDY_COLUMNS].astype({"seed": "int64", "value": "float64"})
     except (ValueError, TypeError) as err:
         raise InputError(path, "seed/value", f"not numeric: {err}") from None
+
+
+def _read_table(path: Path, absent: str, columns: list[str], layout: str) -> pd.DataFrame:
+    """A CSV with identity columns read as strings; missing file, bad CSV or a missing column of
+    ``columns`` is an :class:`InputError` (``absent``: the message for a missing file; ``layout``: what the
+    file should have)."""
+    if not path.is_file():
+        raise InputError(path, None, absent)
+    try:
+        table = pd.read_csv(path, dtype={"dataset": str, "model": str, "method": str, "variant": str, "metric": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError(path, None, f"not a CSV file: {err}") from None
+    for column in columns:
+        if column not in table.columns:
+            raise InputError(path, column, f"missing column; {layout}")
+    return table
 
 
 def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = None) -> pd.DataFrame:
@@ -126,12 +140,12 @@ def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = Non
     All runs must have the same B, and the runs of one data set the same resamples (seed and val image
     ids), or their replicates would not be paired: otherwise an :class:`InputError` names the file.
     """
-    run_methods = run_methods or {}
     identities, values = [], []
     first, resamples = None, {}  # first file read; data set -> (file, seed, image ids digest)
     for seed_dir, seed in _seed_dirs(Path(runs_root), (BOOTSTRAP_FILE,)):
         path = seed_dir / BOOTSTRAP_FILE
-        dataset, model, variant = seed_dir.parts[-4:-1]
+        identity = _run_identity(seed_dir, seed, run_methods or {})
+        dataset = identity["dataset"]
         payload = _bootstrap_payload(path)
         first = first or (path, payload["replicates"])
         if payload["replicates"] != first[1]:
@@ -142,8 +156,6 @@ def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = Non
         if key != other[1:]:
             raise InputError(path, "seed/image_ids_sha256", f"resamples differ from those of {other[0]} "
                                                             f"(same data set {dataset!r}): the runs are not paired")
-        identity = {"dataset": dataset, "model": model, "method": run_methods.get(variant, variant),
-                    "variant": variant, "seed": seed}
         for metric, replicates in payload["metrics"].items():
             identities.append({**identity, "metric": metric})
             values.append(replicates)
@@ -152,7 +164,7 @@ def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = Non
                       pd.DataFrame(np.array(values, dtype=float).reshape(len(values), len(columns)), columns=columns)],
                      axis=1)
     wide = wide.astype({"seed": "int64"})
-    return wide.sort_values(["dataset", "model", "variant", "seed", "metric"], kind="stable", ignore_index=True)
+    return wide.sort_values(SORT_COLUMNS, kind="stable", ignore_index=True)
 
 
 def _bootstrap_payload(path: Path) -> dict:
@@ -181,16 +193,9 @@ def write_replicates(wide: pd.DataFrame, path: str | Path) -> None:
 def read_replicates(path: str | Path) -> pd.DataFrame:
     """Read a replicates CSV written by :func:`write_replicates`; malformed input is an :class:`InputError`."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, None, "bootstrap replicates file does not exist "
-                                     "(make it with `python -m harness aggregate --bootstrap-out`)")
-    try:
-        wide = pd.read_csv(path, dtype={"dataset": str, "model": str, "method": str, "variant": str, "metric": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(path, None, f"not a CSV file: {err}") from None
-    for column in IDENTITY_COLUMNS:
-        if column not in wide.columns:
-            raise InputError(path, column, f"missing column; a replicates file has {IDENTITY_COLUMNS} and b0..b{{B-1}}")
+    wide = _read_table(path, "bootstrap replicates file does not exist "
+                             "(make it with `python -m harness aggregate --bootstrap-out`)",
+                       IDENTITY_COLUMNS, f"a replicates file has {IDENTITY_COLUMNS} and b0..b{{B-1}}")
     replicates = [c for c in wide.columns if c not in IDENTITY_COLUMNS]
     for i, column in enumerate(replicates):
         if column != f"b{i}":

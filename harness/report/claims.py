@@ -65,13 +65,14 @@ import pandas as pd
 import yaml
 
 from harness.errors import InputError
+from harness.report.aggregate import IDENTITY_COLUMNS
 
 DEFAULT_DATASET, DEFAULT_MODEL = "lvis", "faster_r50"
 STATUSES = ("holds", "does not hold", "inconclusive", "not run")
 KINDS = ("phenomenon", "release_artefact")
 RAW_METRICS = frozenset({"weight_norm_rho"})  # shown unscaled; every other metric is a fraction shown in percent
 TIDY_COLUMNS = ("dataset", "model", "variant", "seed", "metric", "value")
-REPLICATE_KEYS = ("dataset", "model", "method", "variant", "seed", "metric")
+REPLICATE_KEYS = tuple(IDENTITY_COLUMNS)  # the identity columns of report/bootstrap.csv
 REPLICATE_COLUMN = re.compile(r"^b(\d+)$")
 UNDEFINED_REPLICATE = -1.0  # the bootstrap producer's marker for "undefined in this resample"
 SCOPE_KEYS = ("dataset", "model", "metric")  # defaults a predicate passes down to its references and parts

@@ -126,16 +126,14 @@ def baseline_init(dataset, model, seed):
 
 
 def method_inputs(wc):
-    """Files a run needs beyond its data: for BAGS runs the baseline to start from and the group layout;
-    for a baseline with an `init` or `pretrained_on`, the model it starts from."""
-    if wc.method == "baseline":
+    """Files a run needs beyond its data: the model it starts from (the baseline for methods that need a
+    trained model; otherwise where the baseline starts, its `init` or `pretrained_on`: RFS from the COCO
+    detector) and, for BAGS runs, the group layout."""
+    if wc.method != "baseline" and run_method(wc.method).needs_init:
+        init = run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth")
+    else:
         init = baseline_init(wc.dataset, wc.model, wc.seed)
-        return {"init": init} if init else {}
-    inputs = {}
-    if run_method(wc.method).needs_init:
-        inputs["init"] = run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth")
-    elif baseline_init(wc.dataset, wc.model, wc.seed):  # trained like the baseline: starts where it starts
-        inputs["init"] = baseline_init(wc.dataset, wc.model, wc.seed)  # (RFS from the COCO detector)
+    inputs = {"init": init} if init else {}
     if wc.method in config["bags"]["runs"]:
         inputs["groups"] = f"{RESULTS}/groups/{wc.dataset}/{layout_of(wc.dataset, wc.method)}.json"
     return inputs
