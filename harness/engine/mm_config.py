@@ -22,6 +22,8 @@ def load_model_config(path: str) -> Config:
         raise InputError(path, None, "model config does not exist (model configs live in configs/models/)")
     from mmdet.utils import register_all_modules
 
+    import harness.models  # noqa: F401  (the harness's layers, losses, hooks and samplers)
+
     register_all_modules()
     return Config.fromfile(path)
 

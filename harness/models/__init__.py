@@ -6,6 +6,9 @@ from harness.models.bags_loss import BAGSLoss
 from harness.models.focal_loss import SoftmaxHeadFocalLoss
 from harness.models.freeze_hook import FreezeExceptHook
 from harness.models.posthoc_heads import NCMBBoxHead, TauSelectBBoxHead
+from harness.models.roi_align import SeparableRoIAlign, register_in_mmcv_ops
 
-__all__ = ["BAGSLoss", "FreezeExceptHook", "NCMBBoxHead", "RepeatFactorSampler", "SoftmaxHeadFocalLoss",
-           "TauSelectBBoxHead"]
+register_in_mmcv_ops()
+
+__all__ = ["BAGSLoss", "FreezeExceptHook", "NCMBBoxHead", "RepeatFactorSampler", "SeparableRoIAlign",
+           "SoftmaxHeadFocalLoss", "TauSelectBBoxHead"]

@@ -41,7 +41,7 @@ model = dict(
         stage_loss_weights=[1, 0.5, 0.25],
         bbox_roi_extractor=dict(
             type="SingleRoIExtractor",
-            roi_layer=dict(type="RoIAlign", output_size=7, sampling_ratio=0),
+            roi_layer=dict(type="SeparableRoIAlign", output_size=7, sampling_ratio=0),
             out_channels=64,
             featmap_strides=[4, 8, 16, 32],
         ),

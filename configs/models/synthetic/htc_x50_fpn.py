@@ -27,14 +27,14 @@ model = dict(
         mask_info_flow=True,
         mask_roi_extractor=dict(
             type="SingleRoIExtractor",
-            roi_layer=dict(type="RoIAlign", output_size=14, sampling_ratio=0),
+            roi_layer=dict(type="SeparableRoIAlign", output_size=14, sampling_ratio=0),
             out_channels=64,
             featmap_strides=[4, 8, 16, 32],
         ),
         mask_head=[mask_head(False), mask_head(True), mask_head(True)],
         semantic_roi_extractor=dict(
             type="SingleRoIExtractor",
-            roi_layer=dict(type="RoIAlign", output_size=14, sampling_ratio=0),
+            roi_layer=dict(type="SeparableRoIAlign", output_size=14, sampling_ratio=0),
             out_channels=64,
             featmap_strides=[8],
         ),

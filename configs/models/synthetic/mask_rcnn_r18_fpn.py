@@ -8,7 +8,7 @@ model = dict(
     roi_head=dict(
         mask_roi_extractor=dict(
             type="SingleRoIExtractor",
-            roi_layer=dict(type="RoIAlign", output_size=14, sampling_ratio=0),
+            roi_layer=dict(type="SeparableRoIAlign", output_size=14, sampling_ratio=0),
             out_channels=64,
             featmap_strides=[4, 8, 16, 32],
         ),
