@@ -8,6 +8,7 @@ import importlib
 import sys
 import warnings
 
+from harness.engine.deferred_imports import defer_unused_imports
 from harness.errors import HarnessError
 
 # command name -> module exposing HELP, add_arguments(parser), run(args); data-flow order.
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     # mmengine 0.10.7 imports pkg_resources on every config load; the deprecation notice is noise here.
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     args = build_parser().parse_args(argv)
+    defer_unused_imports()
     try:
         args.run(args)
     except HarnessError as err:
