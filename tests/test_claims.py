@@ -514,7 +514,7 @@ def test_stage_writes_json_csv_and_prints_summary(tmp_path, capsys):
 
 def test_stage_rejects_missing_or_incomplete_tidy_table(tmp_path):
     claims_path = write_claims(tmp_path, GOOD)
-    with pytest.raises(InputError, match="tidy metrics table does not exist"):
+    with pytest.raises(InputError, match="tidy metrics file does not exist"):
         claims_stage.run(stage_args(tmp_path, tmp_path / "absent.csv", claims_path, csv=False))
     tidy_path = tmp_path / "tidy.csv"
     tidy(("bags", AP, 0.3)).drop(columns="metric").to_csv(tidy_path, index=False)
@@ -534,7 +534,7 @@ def test_stage_with_bootstrap_replicates(tmp_path, capsys):
     assert out["summary"] == {"holds": 1, "does not hold": 1, "inconclusive": 1, "not run": 0}
     assert [r["interval"] for r in out["results"]] == [[1.0, 4.0], [-1.5, 1.5], [-4.0, -1.0]]
     assert capsys.readouterr().out.startswith("claims: 1 hold, 1 do not hold, 1 inconclusive, 0 not run (of 3)")
-    with pytest.raises(InputError, match="bootstrap replicates table does not exist"):
+    with pytest.raises(InputError, match="bootstrap replicates file does not exist"):
         claims_stage.run(stage_args(tmp_path, tidy_path, claims_path, extra=["--bootstrap", str(tmp_path / "no")]))
     claims_stage.run(stage_args(tmp_path, tidy_path, claims_path, extra=["--draws", "50", "--seed", "3"]))
     again = json.loads((tmp_path / "out" / "claims.json").read_text())

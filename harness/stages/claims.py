@@ -34,12 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from harness.io import atomic_path, write_json_atomic
+    from harness.report.aggregate import read_replicates, read_tidy
     from harness.report.claims import check_claims, claims_table, load_claims, summary
 
     claims = load_claims(args.claims)
     bootstrap = getattr(args, "bootstrap", None)
-    replicates = _read_csv(bootstrap, "bootstrap replicates table") if bootstrap else None
-    results = check_claims(claims, _read_csv(args.tidy, "tidy metrics table"), source=args.tidy,
+    replicates = read_replicates(bootstrap) if bootstrap else None
+    results = check_claims(claims, read_tidy(args.tidy), source=args.tidy,
                            replicates=replicates, draws=getattr(args, "draws", 1000), seed=getattr(args, "seed", 0),
                            replicate_source=str(bootstrap))
     counts = summary(results)
@@ -57,19 +58,3 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
-
-
-def _read_csv(path: str, what: str):
-    """A CSV table; a missing, empty or malformed file is an :class:`InputError`."""
-    from pathlib import Path
-
-    import pandas as pd
-
-    from harness.errors import InputError
-
-    if not Path(path).is_file():
-        raise InputError(path, None, f"{what} does not exist")
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(path, None, f"not a readable CSV table: {err}") from None
