@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness.io import write_json_atomic
 
-TRACKED_PACKAGES = ("torch", "torchvision", "mmcv", "mmdet", "mmengine", "numpy", "lvis", "faster-coco-eval")
+TRACKED_PACKAGES = ("torch", "torchvision", "mmcv", "mmdet", "mmengine", "numpy", "lvis", "hotcoco")
 
 
 def git_commit() -> str | None:

@@ -11,6 +11,7 @@ from harness.eval.ap import average_precision, evaluate_detections
 from harness.eval.bins import train_bins
 from harness.eval.bootstrap import (bootstrap_metrics, image_ids_digest, match_detections, match_image,
                                     resample_counts)
+from test_evaluate import padded_lvis_case
 
 CASE = REPO / "tests" / "fixtures" / "eval_case"
 GT, DETS = CASE / "lvis_v0.5_val_100.json", CASE / "lvis_v0.5_val_100.detections.json"
@@ -40,6 +41,17 @@ def test_identity_resample_reproduces_the_evaluator_on_real_lvis(lvis_case):
         assert got[key][0] == pytest.approx(expected[key], abs=1e-9), key
 
 
+def test_identity_resample_reproduces_the_evaluator_with_tied_scores(lvis_case):
+    """The real images padded to 300 detections each, low scores rounded to 4 decimals: thousands of
+    ties within and across images, whose order (image, then file order) the matching must reproduce."""
+    _, _, bins, num_bins = lvis_case
+    gt, dets = padded_lvis_case()
+    expected = average_precision(gt, dets, "bbox", bins, num_bins)
+    got = replicate(gt, dets, "bbox", np.ones((1, len(gt["images"])), dtype=int), bins, num_bins)
+    for key in KEYS:
+        assert got[key][0] == pytest.approx(expected[key], abs=1e-9), key
+
+
 def duplicated(gt: dict, dets: list, counts: np.ndarray) -> tuple[dict, list]:
     """The val set a resample stands for: image i copied counts[i] times (copy c of image id n gets id
     100 n + c, so copies sit next to their original in the evaluator's image order)."""
@@ -56,7 +68,7 @@ def duplicated(gt: dict, dets: list, counts: np.ndarray) -> tuple[dict, list]:
 
 
 def test_resample_equals_the_evaluator_on_the_duplicated_val_set(lvis_case):
-    """A replicate (images dropped, doubled, tripled) gives what faster-coco-eval gives on the val set with
+    """A replicate (images dropped, doubled, tripled) gives what the evaluator gives on the val set with
     those images really copied: LVIS federated rules, weighted positives and the interpolation at once."""
     gt, dets, bins, num_bins = lvis_case
     counts = resample_counts([image["id"] for image in gt["images"]], 3, seed=7)

@@ -1,16 +1,22 @@
 """Stage `evaluate`: equality with the official lvis-api, hand-computed AP bins and ACC, bad input."""
 
+import importlib.util
 import json
 
 import numpy as np
 import pytest
 
 from conftest import LVIS_V05_STATS, REPO, run_harness
-from harness.eval.ap import bin_average_precision
+from harness.eval.ap import bin_average_precision, evaluate_detections, per_category_ap, summary_metrics
+from harness.eval.bins import train_bins
 from harness.eval.proposal_accuracy import accuracy, assign_labels
 
 CASE = REPO / "tests" / "fixtures" / "eval_case"
 GT, DETS = CASE / "lvis_v0.5_val_100.json", CASE / "lvis_v0.5_val_100.detections.json"
+# lvis-api's metrics and per-category AP on the real case and on it padded to 300 detections per image,
+# written by `workflow/scripts/benchmark_evaluator.py --write-engine-reference`
+ENGINE_REFERENCE = CASE / "lvis_v0.5_val_100.reference_engine.json"
+BENCHMARK = REPO / "workflow" / "scripts" / "benchmark_evaluator.py"
 LVIS_API_KEYS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
                  "AR@300", "ARs@300", "ARm@300", "ARl@300"]
 
@@ -28,6 +34,34 @@ def test_equals_official_lvis_api_on_real_lvis_case(tmp_path):
     assert result.returncode == 0, result.stderr
     assert set(LVIS_API_KEYS) | {"AP1", "AP2", "AP3", "AP4"} <= set(reference)
     for key, value in reference.items():
+        assert metrics[key] == pytest.approx(value, abs=1e-6), key
+
+
+def padded_lvis_case() -> tuple[dict, list]:
+    """The real case's 100 images, each padded to 300 detections with low scores rounded to 4 decimals
+    (many ties), seed 0: the benchmark's big case at 100 images."""
+    spec = importlib.util.spec_from_file_location("benchmark_evaluator", BENCHMARK)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    return benchmark.padded_case(100, 300, 0)
+
+
+@pytest.mark.parametrize("case", ["real", "padded"])
+def test_engine_numbers_do_not_drift_from_lvis_api(case):
+    """The evaluation engine's per-category AP and every metric (AP1..AP4 included) equal lvis-api's
+    stored numbers: an engine upgrade or swap that changes any of them fails here."""
+    reference = json.loads(ENGINE_REFERENCE.read_text())[case]
+    gt, dets = (json.loads(GT.read_text()), json.loads(DETS.read_text())) if case == "real" else padded_lvis_case()
+    assert case == "real" or len(dets) == 300 * len(gt["images"])
+    thresholds, bins = train_bins(LVIS_V05_STATS)
+    evaluation = evaluate_detections(gt, dets, "bbox")
+    category_ap = per_category_ap(evaluation.evaluator.eval["precision"], list(evaluation.evaluator.params.cat_ids))
+    assert sorted(category_ap) == sorted(int(cid) for cid in reference["category_ap"])
+    for cid, ap in reference["category_ap"].items():
+        assert category_ap[int(cid)] == pytest.approx(ap, abs=1e-6), cid
+    metrics = summary_metrics(evaluation, bins, len(thresholds) + 1)
+    assert set(metrics) == set(reference["metrics"])
+    for key, value in reference["metrics"].items():
         assert metrics[key] == pytest.approx(value, abs=1e-6), key
 
 

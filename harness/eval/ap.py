@@ -1,21 +1,37 @@
-"""LVIS / COCO average precision through faster-coco-eval, plus the bin APs AP1..APk.
+"""LVIS / COCO average precision through hotcoco, plus the bin APs AP1..APk.
 
-faster-coco-eval (C++ core) in ``lvis_style`` reproduces the official lvis-api numbers exactly
-(tests/test_evaluate.py checks every key to 1e-6 on 100 real LVIS v0.5 val images) and is faster than
-lvis 0.5.3's evaluator, which moreover crashes on numpy >= 1.24 (``np.float``).
+hotcoco (Rust core) in ``lvis_style`` reproduces the official lvis-api numbers exactly: every key,
+AP1..APk included, agrees to 1e-6 (measured: < 1e-16) on the 100 real LVIS v0.5 val images of
+tests/fixtures/eval_case and on a 5,000-image case with 300 detections per image, where it is about 60
+times faster than lvis 0.5.3 (workflow/scripts/benchmark_evaluator.py; faster-coco-eval, the previous
+engine, is about 3 times faster). lvis 0.5.3's own evaluator moreover crashes on numpy >= 1.24 (``np.float``).
 """
 
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import hotcoco
 import numpy as np
-from faster_coco_eval import COCO, COCOeval_faster
 
 from harness.eval.detections import MAX_DETS_PER_IMAGE, limit_per_image
 
-# faster-coco-eval summary key -> lvis-api key
-SUMMARY_KEYS = {
-    "AP_all": "AP", "AP_50": "AP50", "AP_75": "AP75", "AP_small": "APs", "AP_medium": "APm",
-    "AP_large": "APl", "APr": "APr", "APc": "APc", "APf": "APf", "AR_all": "AR@300", "AR_300": "AR@300",
-    "AR_small": "ARs@300", "AR_medium": "ARm@300", "AR_large": "ARl@300",
-}
+AREA_SUFFIX = {"all": "", "small": "s", "medium": "m", "large": "l"}  # lvis-api's AR key of an area range
+
+
+@dataclass
+class Evaluation:
+    """One evaluated case: hotcoco's evaluator (after summarize) and the inputs it was given.
+
+    ``dets`` are the evaluated detections (the top 300 of every image) in the order hotcoco numbered
+    them: detection ``dets[n]`` has id n + 1. harness.eval.bootstrap.match_detections reads all of it.
+    """
+    evaluator: hotcoco.COCOeval
+    gt: dict
+    dets: list[dict]
+    iou_type: str
+    lvis: bool
 
 
 def is_lvis(gt: dict) -> bool:
@@ -37,38 +53,40 @@ def average_precision(gt: dict, dets: list[dict], iou_type: str, category_bins: 
     return summary_metrics(evaluate_detections(gt, dets, iou_type), category_bins, num_bins)
 
 
-def evaluate_detections(gt: dict, dets: list[dict], iou_type: str) -> COCOeval_faster:
-    """The evaluated faster-coco-eval object of ``dets`` (top 300 per image), for summary_metrics and
-    the bootstrap's matching (harness.eval.bootstrap.match_detections)."""
-    return _run(gt, limit_per_image(dets), iou_type)
+def evaluate_detections(gt: dict, dets: list[dict], iou_type: str) -> Evaluation:
+    """The evaluation of ``dets`` (top 300 per image), for summary_metrics and the bootstrap's matching
+    (harness.eval.bootstrap.match_detections)."""
+    kept = limit_per_image(dets)
+    lvis = is_lvis(gt)
+    ground_truth = hotcoco.COCO(gt)
+    evaluator = hotcoco.COCOeval(ground_truth, ground_truth.load_res(kept), iou_type, lvis_style=lvis)
+    evaluator.params.max_dets = [MAX_DETS_PER_IMAGE]
+    evaluator.evaluate()
+    evaluator.accumulate()
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        # summarize() prints its table; for COCO ground truth it warns that max_dets is not [1, 10, 100]
+        warnings.filterwarnings("ignore", message="hotcoco: max_dets differ", category=UserWarning)
+        evaluator.summarize()
+    return Evaluation(evaluator=evaluator, gt=gt, dets=kept, iou_type=iou_type, lvis=lvis)
 
 
-def summary_metrics(cocoeval: COCOeval_faster, category_bins: dict[int, int], num_bins: int) -> dict:
-    """The keys of :func:`average_precision` from an evaluated faster-coco-eval object."""
-    stats = cocoeval.stats_as_dict
-    metrics = {key: float(stats[name]) for name, key in SUMMARY_KEYS.items() if name in stats}
-    metrics.update(bin_average_precision(cocoeval.eval["precision"], list(cocoeval.params.catIds), category_bins,
-                                         num_bins))
+def summary_metrics(evaluation: Evaluation, category_bins: dict[int, int], num_bins: int) -> dict:
+    """The keys of :func:`average_precision` from an :class:`Evaluation`."""
+    evaluator = evaluation.evaluator
+    metrics = {_lvis_api_key(definition): float(value)
+               for definition, value in zip(evaluator.metric_defs(), evaluator.stats)}
+    metrics.update(bin_average_precision(evaluator.eval["precision"], list(evaluator.params.cat_ids),
+                                         category_bins, num_bins))
     return metrics
 
 
-def _run(gt: dict, dets: list[dict], iou_type: str) -> COCOeval_faster:
-    ground_truth = COCO(gt)
-    results = ground_truth.loadRes(dets) if dets else _empty_results(ground_truth)
-    cocoeval = COCOeval_faster(ground_truth, results, iou_type, lvis_style=is_lvis(gt), print_function=lambda *a: None)
-    cocoeval.params.maxDets = [MAX_DETS_PER_IMAGE]
-    cocoeval.evaluate()
-    cocoeval.accumulate()
-    cocoeval.summarize()
-    return cocoeval
-
-
-def _empty_results(ground_truth: COCO) -> COCO:
-    empty = COCO()
-    empty.dataset = {"images": ground_truth.dataset["images"], "categories": ground_truth.dataset["categories"],
-                     "annotations": []}
-    empty.createIndex()
-    return empty
+def _lvis_api_key(definition: dict) -> str:
+    """lvis-api's name of one hotcoco summary entry: AP names as they are (AP, AP50, APs, APr, ...);
+    recalls as AR@300 / ARs@300 / ... from their area and max-dets (hotcoco's COCO mode names them
+    AR1, AR10, AR100 whatever max_dets is)."""
+    if definition["ap"]:
+        return definition["name"]
+    return f"AR{AREA_SUFFIX[definition['area']]}@{definition['max_det']}"
 
 
 def bin_average_precision(precision: np.ndarray, category_ids: list[int], category_bins: dict[int, int],
@@ -80,18 +98,27 @@ def bin_average_precision(precision: np.ndarray, category_ids: list[int], catego
         category_ids: (K,) category id of each precision column.
         category_bins: category id -> 1-based bin.
 
-    A category's AP is the mean of its entries > -1 at area "all" and the largest max-dets; categories
-    without such entries (absent from val) are skipped. An empty bin gives AP_k = -1 (lvis-api's value
-    for "undefined").
+    Category APs as :func:`per_category_ap` (categories absent from val are skipped). An empty bin
+    gives AP_k = -1 (lvis-api's value for "undefined").
     """
     per_bin: dict[int, list[float]] = {k: [] for k in range(1, num_bins + 1)}
-    for column, cid in enumerate(category_ids):
-        values = precision[:, :, column, 0, -1]
-        values = values[values > -1]
-        if values.size:
-            per_bin[category_bins[int(cid)]].append(float(values.mean()))
+    for cid, ap in per_category_ap(precision, category_ids).items():
+        per_bin[category_bins[cid]].append(ap)
     metrics = {}
     for k, aps in per_bin.items():
         metrics[f"AP{k}"] = float(np.mean(aps)) if aps else -1.0
         metrics[f"num_cats_bin{k}"] = len(aps)
     return metrics
+
+
+def per_category_ap(precision: np.ndarray, category_ids: list[int]) -> dict[int, float]:
+    """Category id -> AP: the mean of its precision entries > -1 at area "all" and the largest max-dets
+    (precision as in :func:`bin_average_precision`); categories without such entries (absent from
+    val) are left out."""
+    aps = {}
+    for column, cid in enumerate(category_ids):
+        values = precision[:, :, column, 0, -1]
+        values = values[values > -1]
+        if values.size:
+            aps[int(cid)] = float(values.mean())
+    return aps

@@ -1,6 +1,6 @@
 """Paired image bootstrap of LVIS / COCO AP: one evaluation's matching, re-accumulated with image weights.
 
-The evaluation (faster-coco-eval, :mod:`harness.eval.ap`) decides once, per image and category, which
+The evaluation (hotcoco, :mod:`harness.eval.ap`) decides once, per image and category, which
 detection matches which ground truth at each of the 10 IoU thresholds (lvis-api's ``evaluate_img``,
 with LVIS's federated rules). A bootstrap replicate draws the I val images with replacement; an image
 drawn c times counts c times. Its AP is accumulated from that same matching, as lvis-api's
@@ -24,6 +24,9 @@ import operator
 from dataclasses import dataclass
 
 import numpy as np
+from pycocotools import mask as mask_utils
+
+from harness.eval.ap import Evaluation
 
 BLOCK_ELEMENTS = 1 << 20  # replicates x thresholds x detections held at once (arrays of 8 MB)
 
@@ -185,21 +188,25 @@ def _mean_defined(values: np.ndarray) -> np.ndarray:
     return np.where(num > 0, np.where(defined, values, 0.0).sum(axis=1) / np.maximum(num, 1), -1.0)
 
 
-def match_detections(cocoeval) -> Matching:
-    """The matching behind an evaluated ``COCOeval_faster`` (after ``evaluate()``), per detection.
+def match_detections(evaluation: Evaluation) -> Matching:
+    """The matching behind a :class:`harness.eval.ap.Evaluation`, per detection.
 
-    Reads the evaluator's own inputs: its parameters, ground truth and results (``cocoGt``, ``cocoDt``:
-    areas as loadRes set them) and its IoU matrices ``ious[(image, category)]`` (rows: detections by
-    score, stable, at most maxDets; columns: ground truths in file order). The per-image rules are
-    lvis-api's / pycocotools' ``evaluateImg``, re-done here because faster-coco-eval keeps its
-    per-image results in C++; the identity test checks they give the evaluator's AP exactly.
+    Reads the evaluator's parameters and the inputs it was given: the ground truth and the evaluated
+    detections (id n + 1 for ``dets[n]``, area by loadRes' rule). IoUs come from pycocotools (the code
+    lvis-api itself uses) and the per-image rules are lvis-api's / pycocotools' ``evaluateImg``, both
+    re-done here because hotcoco keeps its per-image results in Rust (its ``eval_imgs`` builds Python
+    lists of every match, far too slow at 1.5 M detections); the identity test checks they give the
+    evaluator's AP exactly.
     """
-    p = cocoeval.params
-    image_ids, category_ids = np.asarray(p.imgIds, dtype=np.int64), np.asarray(p.catIds, dtype=np.int64)
-    lvis = bool(cocoeval.lvis_style)
-    gt = _ground_truth_table(cocoeval.cocoGt, image_ids, category_ids, p.areaRng[0])
-    dt = _detection_table(cocoeval, image_ids, category_ids, gt, lvis, p.maxDets[-1])
-    state = _match(cocoeval.ious, gt, dt, image_ids, category_ids, np.asarray(p.iouThrs, dtype=float))
+    p = evaluation.evaluator.params
+    image_ids = np.sort(np.asarray(p.imgIds, dtype=np.int64))
+    category_ids = np.sort(np.asarray(p.catIds, dtype=np.int64))
+    area_range, lvis = p.areaRng[0], evaluation.lvis
+    dt_boxes = _boxes(evaluation.dets)
+    gt = _ground_truth_table(evaluation.gt, image_ids, category_ids, area_range)
+    dt = _detection_table(evaluation, dt_boxes, image_ids, category_ids, gt, area_range, p.maxDets[-1])
+    ious = PairIous(evaluation, dt_boxes)
+    state = _match(ious, gt, dt, image_ids, np.asarray(p.iouThrs, dtype=float))
     tp = state == MATCHED
     fp = (state == UNMATCHED) & ~dt["ignore_unmatched"]
     keep = (tp | fp).any(axis=0)
@@ -207,10 +214,10 @@ def match_detections(cocoeval) -> Matching:
     order = order[keep[order]]
     positive = ~gt["ignore"]
     pairs, gt_count = np.unique(gt["pair"][positive], return_counts=True)
-    cats = cocoeval.cocoGt.cats
+    frequency = {c["id"]: c.get("frequency") for c in evaluation.gt["categories"]}
     return Matching(
         image_ids=image_ids, category_ids=category_ids,
-        frequencies=[cats[int(c)].get("frequency") for c in category_ids] if lvis else None,
+        frequencies=[frequency[int(c)] for c in category_ids] if lvis else None,
         iou_thresholds=np.asarray(p.iouThrs, dtype=float), recall_thresholds=np.asarray(p.recThrs, dtype=float),
         det_image=dt["image"][order], det_category=dt["category"][order], det_tp=tp[:, order], det_fp=fp[:, order],
         gt_image=pairs // len(category_ids), gt_category=pairs % len(category_ids), gt_count=gt_count)
@@ -219,37 +226,40 @@ def match_detections(cocoeval) -> Matching:
 UNMATCHED, MATCHED, MATCHED_IGNORED = 0, 1, 2  # outcome of a detection at one IoU threshold
 
 
-def _ground_truth_table(coco, image_ids, category_ids, area_range) -> dict[str, np.ndarray]:
-    """(G,) arrays of the evaluated ground truths in file order: image / category index, pair key
-    (image * K + category), crowd, ignore (crowd, or area outside the range: pycocotools' rule)."""
-    anns = list(coco.anns.values())
+def _ground_truth_table(gt: dict, image_ids, category_ids, area_range) -> dict[str, np.ndarray]:
+    """(G,) arrays of the evaluated ground truths in file order: row in ``gt["annotations"]``, image /
+    category index, pair key (image * K + category), crowd, ignore (crowd, or area outside the range:
+    pycocotools' rule)."""
+    anns = gt["annotations"]
     table = np.fromiter(((a["image_id"], a["category_id"], a["area"], bool(a.get("iscrowd", 0))) for a in anns),
                         dtype=[("image", "i8"), ("category", "i8"), ("area", "f8"), ("crowd", "?")], count=len(anns))
-    gt = _indexed(table, image_ids, category_ids)
-    gt["ignore"] = gt["crowd"] | (gt["area"] < area_range[0]) | (gt["area"] > area_range[1])
-    return gt
+    columns = _indexed(_columns(table, row=np.arange(len(anns))), image_ids, category_ids)
+    columns["ignore"] = columns["crowd"] | (columns["area"] < area_range[0]) | (columns["area"] > area_range[1])
+    return columns
 
 
-def _detection_table(cocoeval, image_ids, category_ids, gt, lvis: bool, max_dets: int) -> dict[str, np.ndarray]:
-    """(D,) arrays of the evaluated detections, sorted by (pair, score desc, id) like the IoU rows.
+def _detection_table(evaluation: Evaluation, boxes: np.ndarray, image_ids, category_ids, gt, area_range,
+                     max_dets: int) -> dict[str, np.ndarray]:
+    """(D,) arrays of the evaluated detections (row in ``evaluation.dets``, id = row + 1), sorted by
+    (pair, score desc, id): the order of the IoU rows.
 
     LVIS federated rules (lvis-api ``_prepare``): a detection of a category neither in the image's
     ground truth nor in its ``neg_category_ids`` is not evaluated; one of a category in the image's
     ``not_exhaustive_category_ids`` is ignored when unmatched. At most ``max_dets`` per pair are kept.
     """
-    anns = list(cocoeval.cocoDt.anns.values())
-    fields = operator.itemgetter("id", "image_id", "category_id", "score", "area")
-    table = np.fromiter(map(fields, anns), count=len(anns), dtype=[
-        ("id", "i8"), ("image", "i8"), ("category", "i8"), ("score", "f8"), ("area", "f8")])
-    dt = _indexed(table, image_ids, category_ids)
-    area_range = cocoeval.params.areaRng[0]
+    dets = evaluation.dets
+    fields = operator.itemgetter("image_id", "category_id", "score")
+    table = np.fromiter(map(fields, dets), dtype=[("image", "i8"), ("category", "i8"), ("score", "f8")],
+                        count=len(dets))
+    columns = _columns(table, row=np.arange(len(dets)), area=_areas(evaluation, boxes))
+    dt = _indexed(columns, image_ids, category_ids)
+    dt["id"] = dt["row"] + 1
     dt["ignore_unmatched"] = (dt["area"] < area_range[0]) | (dt["area"] > area_range[1])
-    if lvis:
-        negative = _image_category_pairs(cocoeval.cocoGt, image_ids, category_ids, "neg_category_ids")
+    if evaluation.lvis:
+        negative = _image_category_pairs(evaluation.gt, image_ids, category_ids, "neg_category_ids")
         evaluated = np.isin(dt["pair"], np.union1d(gt["pair"], negative))
         dt = {key: value[evaluated] for key, value in dt.items()}
-        not_exhaustive = _image_category_pairs(cocoeval.cocoGt, image_ids, category_ids,
-                                               "not_exhaustive_category_ids")
+        not_exhaustive = _image_category_pairs(evaluation.gt, image_ids, category_ids, "not_exhaustive_category_ids")
         dt["ignore_unmatched"] |= np.isin(dt["pair"], not_exhaustive)
     order = np.lexsort((dt["id"], -dt["score"], dt["pair"]))
     pair = dt["pair"][order]
@@ -257,17 +267,85 @@ def _detection_table(cocoeval, image_ids, category_ids, gt, lvis: bool, max_dets
     return {key: value[order[rank < max_dets]] for key, value in dt.items()}
 
 
-def _indexed(table: np.ndarray, image_ids, category_ids) -> dict[str, np.ndarray]:
-    """Columns of a structured (A,) table restricted to the evaluated images and categories, with
-    image and category ids replaced by their indices in the sorted ``image_ids`` / ``category_ids``
-    and the pair key image * K + category added."""
-    image, image_ok = _index_of(table["image"], image_ids)
-    category, category_ok = _index_of(table["category"], category_ids)
+MISSING_BOX = [np.nan] * 4
+
+
+def _boxes(entries: list[dict]) -> np.ndarray:
+    """(N, 4) [x, y, w, h] of every detection or annotation; NaN for one without a box (a mask-only
+    result)."""
+    return np.array([entry.get("bbox", MISSING_BOX) for entry in entries], dtype=float).reshape(-1, 4)
+
+
+def _areas(evaluation: Evaluation, boxes: np.ndarray) -> np.ndarray:
+    """(D,) area of every evaluated detection by loadRes' rule (pycocotools, lvis-api, hotcoco): the
+    box's w * h when the detection has a box, else its mask's pixel count."""
+    areas = boxes[:, 2] * boxes[:, 3]
+    without_box = np.flatnonzero(np.isnan(boxes).all(axis=1))
+    if without_box.size:
+        sizes = _image_sizes(evaluation.gt)
+        for row in without_box.tolist():
+            det = evaluation.dets[row]
+            areas[row] = mask_utils.area(_rle(det["segmentation"], *sizes[det["image_id"]]))
+    return areas
+
+
+def _image_sizes(gt: dict) -> dict[int, tuple[int, int]]:
+    """Image id -> (height, width)."""
+    return {image["id"]: (image["height"], image["width"]) for image in gt["images"]}
+
+
+def _rle(segmentation, height: int, width: int) -> dict:
+    """A polygon list, uncompressed or compressed RLE as one compressed RLE (pycocotools' annToRLE)."""
+    if isinstance(segmentation, list):
+        return mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+    if isinstance(segmentation["counts"], list):
+        return mask_utils.frPyObjects(segmentation, height, width)
+    return segmentation
+
+
+class PairIous:
+    """IoU matrices of one image and category, from pycocotools (lvis-api's own IoU code).
+
+    Boxes of every detection and ground truth are gathered once; masks are converted per pair
+    (each annotation belongs to a single pair).
+    """
+
+    def __init__(self, evaluation: Evaluation, dt_boxes: np.ndarray):
+        """``dt_boxes``: (D, 4) boxes of ``evaluation.dets`` (:func:`_boxes`)."""
+        self.gt, self.dets, self.iou_type = evaluation.gt["annotations"], evaluation.dets, evaluation.iou_type
+        if self.iou_type == "bbox":
+            self.dt_boxes, self.gt_boxes = dt_boxes, _boxes(self.gt)
+        else:
+            self.sizes = _image_sizes(evaluation.gt)
+
+    def __call__(self, image_id: int, dt_rows: np.ndarray, gt_rows: np.ndarray, gt_crowd: np.ndarray) -> np.ndarray:
+        """(D, G) IoU of detections ``dt_rows`` (rows in ``dets``) with ground truths ``gt_rows``."""
+        if self.iou_type == "bbox":
+            dt, gt = self.dt_boxes[dt_rows], self.gt_boxes[gt_rows]
+        else:
+            size = self.sizes[image_id]
+            dt = [_rle(self.dets[row]["segmentation"], *size) for row in dt_rows.tolist()]
+            gt = [_rle(self.gt[row]["segmentation"], *size) for row in gt_rows.tolist()]
+        return np.asarray(mask_utils.iou(dt, gt, gt_crowd.astype(np.uint8).tolist()), dtype=float).reshape(
+            len(dt_rows), len(gt_rows))
+
+
+def _columns(table: np.ndarray, **extra: np.ndarray) -> dict[str, np.ndarray]:
+    """The fields of a structured (A,) table as a name -> (A,) array dict, plus ``extra`` columns."""
+    return {**{name: table[name] for name in table.dtype.names}, **extra}
+
+
+def _indexed(columns: dict[str, np.ndarray], image_ids, category_ids) -> dict[str, np.ndarray]:
+    """(A,) ``columns`` restricted to the evaluated images and categories, with image and category
+    ids replaced by their indices in the sorted ``image_ids`` / ``category_ids`` and the pair key
+    image * K + category added."""
+    image, image_ok = _index_of(columns["image"], image_ids)
+    category, category_ok = _index_of(columns["category"], category_ids)
     keep = image_ok & category_ok
-    columns = {name: table[name][keep] for name in table.dtype.names}
-    columns["image"], columns["category"] = image[keep], category[keep]
-    columns["pair"] = columns["image"] * len(category_ids) + columns["category"]
-    return columns
+    kept = {name: values[keep] for name, values in columns.items()}
+    kept["image"], kept["category"] = image[keep], category[keep]
+    kept["pair"] = kept["image"] * len(category_ids) + kept["category"]
+    return kept
 
 
 def _index_of(values: np.ndarray, sorted_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -276,28 +354,25 @@ def _index_of(values: np.ndarray, sorted_ids: np.ndarray) -> tuple[np.ndarray, n
     return index, (sorted_ids[index] == values) if len(sorted_ids) else np.zeros(len(values), dtype=bool)
 
 
-def _image_category_pairs(coco, image_ids, category_ids, field: str) -> np.ndarray:
+def _image_category_pairs(gt: dict, image_ids, category_ids, field: str) -> np.ndarray:
     """Pair keys (image * K + category) listed in an LVIS image field such as ``neg_category_ids``."""
-    pairs = np.array([(i, c) for i, image in coco.imgs.items() for c in image.get(field, [])],
+    pairs = np.array([(image["id"], c) for image in gt["images"] for c in image.get(field, [])],
                      dtype=np.int64).reshape(-1, 2)
     image, image_ok = _index_of(pairs[:, 0], image_ids)
     category, category_ok = _index_of(pairs[:, 1], category_ids)
     return (image * len(category_ids) + category)[image_ok & category_ok]
 
 
-def _match(ious: dict, gt: dict, dt: dict, image_ids, category_ids, iou_thresholds) -> np.ndarray:
+def _match(ious: PairIous, gt: dict, dt: dict, image_ids, iou_thresholds) -> np.ndarray:
     """(T, D) outcome (UNMATCHED / MATCHED / MATCHED_IGNORED) of every detection at every threshold."""
     state = np.full((len(iou_thresholds), len(dt["id"])), UNMATCHED, dtype=np.int8)
     gt_order = np.argsort(gt["pair"], kind="stable")
     gt_pair = gt["pair"][gt_order]
-    num_cats = len(category_ids)
     for pair in np.intersect1d(dt["pair"], gt_pair):
         dets = slice(*np.searchsorted(dt["pair"], [pair, pair + 1]))
         gts = gt_order[slice(*np.searchsorted(gt_pair, [pair, pair + 1]))]
-        matrix = np.asarray(ious[int(image_ids[pair // num_cats]), int(category_ids[pair % num_cats])], dtype=float)
-        if matrix.shape != (dets.stop - dets.start, len(gts)):
-            raise RuntimeError(f"IoU matrix of pair {pair} has shape {matrix.shape}, expected "
-                               f"{(dets.stop - dets.start, len(gts))}: faster-coco-eval internals changed")
+        image_id = int(image_ids[dt["image"][dets.start]])
+        matrix = ious(image_id, dt["row"][dets], gt["row"][gts], gt["crowd"][gts])
         state[:, dets] = match_image(matrix, gt["ignore"][gts], gt["crowd"][gts], iou_thresholds)
     return state
 

@@ -40,11 +40,13 @@ def check_detections(dets, gt: dict, source: str, iou_types: list[str], keep_deg
 
 
 def limit_per_image(dets: list[dict], limit: int = MAX_DETS_PER_IMAGE) -> list[dict]:
-    """The ``limit`` highest-scoring detections of every image (ties keep file order)."""
+    """The ``limit`` highest-scoring detections of every image, as lvis-api's ``limit_dets_per_image``:
+    grouped by image (first-appearance order), an image over the limit sorted by score (ties keep file
+    order) and cut, the others left in file order (the evaluators sort by score, ties in file order)."""
     by_image = defaultdict(list)
     for det in dets:
         by_image[det["image_id"]].append(det)
     kept = []
     for image_dets in by_image.values():
-        kept += sorted(image_dets, key=lambda d: -d["score"])[:limit]
+        kept += image_dets if len(image_dets) <= limit else sorted(image_dets, key=lambda d: -d["score"])[:limit]
     return kept

@@ -3,7 +3,7 @@
 A generated LVIS-style case: IMAGES images, 40 categories (r/c/f), 1-5 present categories per image
 with 1-4 boxes each, up to 8 negative categories, 10 % of images with a not-exhaustive category;
 per image 1-3 jittered detections of every box and background detections of evaluated categories up
-to DETS per image. The faster-coco-eval evaluation runs first (the evaluate stage runs it anyway),
+to DETS per image. The AP evaluation (hotcoco) runs first (the evaluate stage runs it anyway),
 then the bootstrap's two steps are timed: the per-detection matching and B replicates of every metric.
 Run it pinned to one core:
 
@@ -70,7 +70,7 @@ def main() -> None:
     done = time.perf_counter()
     identity = bootstrap_metrics(matching, np.ones((1, args.images), dtype=int), bins, 4)
     reference = summary_metrics(cocoeval, bins, 4)
-    print(f"faster-coco-eval (run by evaluate anyway): {evaluated - start:.2f} s")
+    print(f"AP evaluation (run by evaluate anyway): {evaluated - start:.2f} s")
     print(f"bootstrap: matching {matched - evaluated:.2f} s + {args.replicates} replicates {done - matched:.2f} s "
           f"= {done - evaluated:.2f} s")
     worst = max(abs(values[0] - reference[key]) for key, values in identity.items())

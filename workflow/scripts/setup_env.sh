@@ -93,7 +93,7 @@ fi
 echo "setup_env [4/4] harness package and the remaining pins"
 "$VPY" -m pip install -q -e "$ROOT[test]" \
     || fail harness "pip could not resolve the pins in pyproject.toml; see the message above and rerun."
-"$VPY" -c 'import mmcv.ops, mmdet, lvis, snakemake, torch' \
+"$VPY" -c 'import mmcv.ops, mmdet, lvis, hotcoco, snakemake, torch' \
     || fail verify "The stack does not import; delete .venv and rerun 'make setup'."
 
 fingerprint >"$STAMP"
