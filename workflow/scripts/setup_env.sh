@@ -64,7 +64,13 @@ MMCV_PIN="$(pins mmcv)"
 MMCV_VERSION="${MMCV_PIN#mmcv==}"
 mkdir -p "$CACHE"
 TORCH_TAG="$("$VPY" -c 'import torch; print(torch.__version__.split("+")[0])')"
-WHEEL_DIR="$CACHE/torch-$TORCH_TAG"
+# mmcv compiles its CUDA ops when torch sees a GPU or FORCE_CUDA=1 (workflow/scripts/gpu_check.sh), so
+# a wheel is cached per CUDA version: a CPU-only build is never reused on a GPU machine, or the reverse.
+CUDA_TAG="$("$VPY" -c 'import os, torch; cuda = torch.cuda.is_available() or os.environ.get("FORCE_CUDA") == "1"; print(f"cuda{torch.version.cuda}" if cuda and torch.version.cuda else "cpu")')"
+WHEEL_DIR="$CACHE/torch-$TORCH_TAG-$CUDA_TAG"
+if [[ "$CUDA_TAG" == "cpu" && -d "$CACHE/torch-$TORCH_TAG" && ! -e "$WHEEL_DIR" ]]; then
+    mv "$CACHE/torch-$TORCH_TAG" "$WHEEL_DIR"  # a cache made before the CUDA tag existed is a CPU build
+fi
 mkdir -p "$WHEEL_DIR"
 if ! ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
     build="$(mktemp -d)"
