@@ -28,9 +28,8 @@ def _axis_weights(start: torch.Tensor, end: torch.Tensor, size: int, bins: int,
     start, end: (R,) RoI bounds along the axis in feature-map cells (already scaled, not yet offset).
     Returns (R, bins, size): weight of feature cell k for output bin i, averaged over the bin's samples.
     """
-    offset = 0.5 if aligned else 0.0
-    start, end = start - offset, end - offset
     length = end - start if aligned else (end - start).clamp(min=1.0)
+    start = start - 0.5 if aligned else start  # aligned: pixel centres at half-integers
     bin_len = length / bins
     if sampling_ratio > 0:
         grid = torch.full_like(length, sampling_ratio, dtype=torch.long)
@@ -62,6 +61,7 @@ class SeparableRoIAlign(nn.Module):
 
     forward(feat, rois): feat (B, C, H, W); rois (R, 5) as (batch index, x1, y1, x2, y2) in image
     pixels. Returns (R, C, out_h, out_w). No gradient flows to ``rois`` (as in mmcv).
+    ``use_torchvision`` is accepted for mmcv's signature and has no effect.
     """
 
     def __init__(self, output_size, spatial_scale: float = 1.0, sampling_ratio: int = 0, pool_mode: str = "avg",
@@ -112,8 +112,7 @@ def register_in_mmcv_ops() -> None:
     registry); expose the layer there so a config can name ``type="SeparableRoIAlign"``."""
     import mmcv.ops
 
-    if getattr(mmcv.ops, "SeparableRoIAlign", None) is not SeparableRoIAlign:
-        mmcv.ops.SeparableRoIAlign = SeparableRoIAlign
+    mmcv.ops.SeparableRoIAlign = SeparableRoIAlign
 
 
 __all__ = ["SeparableRoIAlign", "register_in_mmcv_ops"]

@@ -68,10 +68,10 @@ def run(args: argparse.Namespace) -> None:
     metrics, replicates = {"thresholds": list(thresholds)}, {}
     for iou_type in iou_types:
         suffix = "" if iou_type == "bbox" else "_mask"
-        cocoeval = evaluate_detections(gt, dets, iou_type)
-        metrics.update({f"{k}{suffix}": v for k, v in summary_metrics(cocoeval, bins, len(thresholds) + 1).items()})
+        evaluation = evaluate_detections(gt, dets, iou_type)
+        metrics.update({f"{k}{suffix}": v for k, v in summary_metrics(evaluation, bins, len(thresholds) + 1).items()})
         if counts is not None:
-            boot = bootstrap_metrics(match_detections(cocoeval), counts, bins, len(thresholds) + 1)
+            boot = bootstrap_metrics(match_detections(evaluation), counts, bins, len(thresholds) + 1)
             replicates.update({f"{k}{suffix}": v.tolist() for k, v in boot.items()})
     if args.proposals:
         metrics.update(proposal_accuracy(gt, _load_proposals(args.proposals), bins, len(thresholds) + 1))

@@ -24,7 +24,8 @@ def rule_of(benchmark: Path) -> str:
     ``benchmarks/coco_lt.tsv`` -> coco_lt."""
     if benchmark.stem in RUN_RULES:
         return benchmark.stem
-    below = benchmark.parts[len(benchmark.parts) - 1 - benchmark.parts[::-1].index("benchmarks") + 1:]
+    last = max(i for i, part in enumerate(benchmark.parts) if part == "benchmarks")
+    below = benchmark.parts[last + 1:]
     return below[0] if len(below) > 1 else benchmark.stem
 
 
