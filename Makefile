@@ -10,12 +10,13 @@ PROFILE ?= default
 # Extra Snakemake options, e.g. SNAKEMAKE_ARGS="--resources gpu=1" for the real profile on one GPU.
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup browser reproduce test smoke clean
+.PHONY: setup browser reproduce test unit smoke clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make reproduce   set up and run the pipeline on the embedded default (PROFILE=$(PROFILE), CORES=$(CORES))"
-	@echo "make test        set up and run the test suite"
+	@echo "make test        set up and run the test suite (unit tests, then pipeline tests)"
+	@echo "make unit        the unit tests only (pytest -m 'not pipeline')"
 	@echo "make smoke       the pipeline on the smoke profile"
 
 setup:
@@ -34,8 +35,14 @@ reproduce: setup
 smoke:
 	$(MAKE) reproduce PROFILE=smoke
 
+# Unit tests first (seconds each, fail fast), then the pipeline tests (detector trainings, the smoke
+# workflow end to end). Each selection must collect tests: pytest exits 5 on an empty one.
 test: setup browser
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -m "not pipeline"
+	$(PYTHON) -m pytest -m pipeline
+
+unit: setup
+	$(PYTHON) -m pytest -m "not pipeline"
 
 clean:
 	rm -rf results reports .snakemake

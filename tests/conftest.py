@@ -9,6 +9,17 @@ REPO = Path(__file__).resolve().parents[1]
 LVIS_V05_STATS = REPO / "configs" / "data" / "lvis_v0.5_train_category_stats.json"
 
 
+# Fixtures that train a detector: every test using one (directly or through another fixture) is a
+# pipeline test, besides the ones marked explicitly.
+PIPELINE_FIXTURES = {"smoke_baseline"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pipeline)
+
+
 def run_harness(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """Run ``python -m harness ARGS`` in a subprocess, as Snakemake would."""
     return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, capture_output=True, text=True)

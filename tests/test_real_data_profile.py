@@ -104,6 +104,7 @@ def test_missing_real_path_names_the_profile_field(real_workdir, tmp_path):
     assert "does not exist" in result.stdout + result.stderr
 
 
+@pytest.mark.pipeline
 def test_real_profile_builds_coco_lt_by_id_and_runs_baseline_and_bags(real_workdir):
     results = Path("results") / PROFILE
     run = str(results / "runs/{}/faster_r50/{}/seed0/evaluate/metrics.json")

@@ -36,6 +36,7 @@ def test_training_writes_model_log_and_meta(trained):
     assert model["state_dict"]["roi_head.bbox_head.fc_cls.weight"].shape[0] == 13
 
 
+@pytest.mark.pipeline
 def test_resumes_after_an_interrupt(synthetic_lvis, tmp_path):
     args = [sys.executable, "-m", "harness", *train_args(synthetic_lvis, tmp_path, 3)]
     process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -56,6 +56,7 @@ def workdir(tmp_path):
     return tmp_path
 
 
+@pytest.mark.pipeline
 def test_smoke_run_end_to_end(workdir):
     result = snakemake("--cores", "2", "--configfile", "configs/profiles/smoke.yaml", cwd=workdir)
     assert result.returncode == 0, result.stdout + result.stderr
