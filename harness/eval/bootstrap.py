@@ -358,9 +358,7 @@ def _image_category_pairs(gt: dict, image_ids, category_ids, field: str) -> np.n
     """Pair keys (image * K + category) listed in an LVIS image field such as ``neg_category_ids``."""
     pairs = np.array([(image["id"], c) for image in gt["images"] for c in image.get(field, [])],
                      dtype=np.int64).reshape(-1, 2)
-    image, image_ok = _index_of(pairs[:, 0], image_ids)
-    category, category_ok = _index_of(pairs[:, 1], category_ids)
-    return (image * len(category_ids) + category)[image_ok & category_ok]
+    return _indexed({"image": pairs[:, 0], "category": pairs[:, 1]}, image_ids, category_ids)["pair"]
 
 
 def _match(ious: PairIous, gt: dict, dt: dict, image_ids, iou_thresholds) -> np.ndarray:
