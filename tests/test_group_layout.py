@@ -65,7 +65,7 @@ def test_json_round_trip_preserves_layout():
     assert layout_from_json(layout_to_json(layout)) == layout
 
 
-# The authors' layouts on LVIS v0.5 (bags-reference.md 1.2, 1.3, 1.5).
+# The authors' layouts on LVIS v0.5 (docs/paper-release-and-us.md#other-group-counts).
 AUTHORS_LVIS_V05 = {
     (100,): ([747, 483], [0, 2, 750], 1234),
     (10, 100, 1000): ([294, 453, 302, 181], [0, 2, 297, 751, 1054], 1236),

@@ -1,6 +1,6 @@
 """The paper's real-setting model configs (configs/models/lvis/, Tables 2 and 3): they load, take the data
 set's classes in every box and mask head (not in HTC's semantic head), build in mmdet, carry the numbers of
-bags-reference.md 4.1-4.3 and refuse to run without their local COCO weights."""
+docs/paper-release-and-us.md#schedules-and-hyper-parameters and refuse to run without their local COCO weights."""
 
 
 import pytest
@@ -14,7 +14,8 @@ NUM_CLASSES = 1230  # LVIS v0.5
 CASCADE = {"ious": [0.5, 0.6, 0.7], "loss_weights": [1, 0.5, 0.25],
            "stds": [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067]]}
 
-# bags-reference.md 4.3 (baselines), with 4.1 for the shared setup and 4.2 for the cascade/HTC/DCN details.
+# docs/paper-release-and-us.md#baselines, with #shared-faster-r-cnn-setup for the shared setup and #bags-fine-tuning
+# for the cascade/HTC/DCN details.
 EXPECTED = {
     "faster_rcnn_x101_64x4d_fpn": dict(type="FasterRCNN", depth=101, epochs=12, milestones=[8, 11], lr=0.01,
                                        img_per_gpu=2, base_batch=16, score_thr=0.0, max_per_img=300,
@@ -188,8 +189,9 @@ def test_a_run_from_a_trained_model_does_not_need_the_config_pretrained_detector
     (REPO / "configs/models/synthetic/faster_rcnn_r18_fpn.py", (12, 12), ([8, 11], [8, 11]), (0.02, 0.02)),
 ])
 def test_classifier_only_runs_train_on_the_classifier_schedule(config, epochs, milestones, lr, tmp_path):
-    """BAGS on HTC trains its fresh classifiers 12 epochs like every framework's (bags-reference.md 4.2),
-    not the HTC baseline's schedule; configs without a classifier_schedule keep their own."""
+    """BAGS on HTC trains its fresh classifiers 12 epochs like every framework's
+    (docs/paper-release-and-us.md#bags-fine-tuning), not the HTC baseline's schedule; configs without a
+    classifier_schedule keep their own."""
     import json
 
     from harness.engine.mm_config import training_config

@@ -1,4 +1,5 @@
-"""Balanced group softmax (BAGS), paper Sec. 4 and bags-reference.md 2-3, on plain tensors.
+"""Balanced group softmax (BAGS), paper Sec. 4 and docs/paper-release-and-us.md#training-loss and
+docs/paper-release-and-us.md#inference, on plain tensors.
 
 Labels follow the paper: 0 = background, l = 1..C = the l-th category in ascending id order.
 A :class:`~harness.algorithms.group_layout.GroupLayout` fixes the logit slices; ``group_targets``

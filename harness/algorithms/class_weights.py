@@ -1,4 +1,5 @@
-"""Per-category cross-entropy weights of BAGS's transferred Re-weight methods (bags-reference 4.4).
+"""Per-category cross-entropy weights of BAGS's transferred Re-weight methods
+(docs/paper-release-and-us.md#transferred-methods).
 
 * Re-weight:      w_c = (1 / n_c) / mean_c'(1 / n_c')
 * Re-weight-cls:  w_c = e_c / mean_c'(e_c'),  e_c = (1 - beta) / (1 - beta ** n_c)  (class-balanced

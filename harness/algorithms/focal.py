@@ -1,4 +1,5 @@
-"""Sigmoid focal loss on a softmax detector's classifier (BAGS's transferred Focal loss, bags-reference 4.4).
+"""Sigmoid focal loss on a softmax detector's classifier (BAGS's transferred Focal loss,
+docs/paper-release-and-us.md#transferred-methods).
 
 The release trains the unchanged C + 1 logit classifier with a sigmoid focal loss whose one-hot
 targets cover *all* channels, background included (the background channel is a class like any

@@ -1,4 +1,5 @@
-"""Nearest-class-mean scoring (BAGS's transferred NCM-fc / NCM-conv rows, bags-reference 4.4).
+"""Nearest-class-mean scoring (BAGS's transferred NCM-fc / NCM-conv rows,
+docs/paper-release-and-us.md#transferred-methods).
 
 Class means are per-category means of RoI features of ground-truth boxes. At test time, with the
 baseline's background probability p_bg and cosine similarities s_c to the L2-normalised means:

@@ -6,7 +6,8 @@
 
 Each epoch, image i is drawn floor(r_i) times plus once more with probability r_i - floor(r_i)
 (stochastic rounding, expected count r_i), as in the LVIS paper. The BAGS code instead appends
-ceil(r_i) extra copies deterministically (bags-reference section 4.4, B2); this module follows the paper.
+ceil(r_i) extra copies deterministically (docs/paper-release-and-us.md#transferred-methods); this
+module follows the paper.
 
 The paper's t = 0.001 is a fraction of LVIS v0.5's train images; :func:`scaled_threshold` carries it to
 a smaller benchmark through the benchmark's count scaling.

@@ -1,4 +1,4 @@
-"""tau-norm and tau-norm-select (BAGS's transferred rows 12 and 13, bags-reference 4.4 and B10).
+"""tau-norm and tau-norm-select (BAGS's transferred rows 12 and 13, docs/paper-release-and-us.md#transferred-methods).
 
 * tau-norm: every classifier row, background included, becomes w_i / ||w_i||_2 ** tau; bias untouched.
 * tau-norm-select: a second, tau-normalised classifier (foreground rows only) decides for RoIs

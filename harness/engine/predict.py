@@ -2,7 +2,7 @@
 
 For each batch: backbone + neck features, the test RPN proposals, the RoI head's detections
 (rescaled to the original image), and the argmax label of the RoI head's full score row for every
-proposal (for ACC, bags-reference.md 5.3).
+proposal (for ACC, docs/paper-release-and-us.md#proposal-accuracy).
 """
 
 import contextlib
@@ -19,7 +19,7 @@ def proposal_scores(model, feats, proposals, img_metas: list[dict]) -> torch.Ten
     """(P, C + 1) class scores of the proposals, mmdet order (background last): the box head's own
     activation (softmax, or a custom one such as BAGS's grouped merge). A cascade scores each proposal
     as its test does: the raw logits of the three stages (each on the box refined by the stage
-    before) averaged, then the last head's activation (bags-reference.md 3)."""
+    before) averaged, then the last head's activation (docs/paper-release-and-us.md#inference)."""
     roi_head = model.roi_head
     rois = bbox2roi([p.bboxes for p in proposals])
     if _is_cascade(roi_head):

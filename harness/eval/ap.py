@@ -91,7 +91,8 @@ def _lvis_api_key(definition: dict) -> str:
 
 def bin_average_precision(precision: np.ndarray, category_ids: list[int], category_bins: dict[int, int],
                           num_bins: int) -> dict:
-    """AP_k = unweighted mean over the categories of bin k of their AP (bags-reference.md 5.2).
+    """AP_k = unweighted mean over the categories of bin k of their AP
+    (docs/paper-release-and-us.md#ap-by-instance-bins).
 
     Args:
         precision: (T IoUs, R recalls, K categories, A areas, M max-dets) from accumulate(); -1 = no GT.

@@ -1,4 +1,4 @@
-"""Proposal classification accuracy ACC, ACC1..ACCk, ACCbg (bags-reference.md 5.3).
+"""Proposal classification accuracy ACC, ACC1..ACCk, ACCbg (docs/paper-release-and-us.md#proposal-accuracy).
 
 1. Every test RPN proposal (in original-image coordinates) gets a true label by MaxIoU assignment to
    the image's ground truth: IoU >= 0.5 -> that box's category, else background (0); then every

@@ -1,5 +1,5 @@
-"""BAGS (paper Sec. 4; bags-reference.md 4.2): start from the trained baseline, replace the classifier
-by a randomly initialised grouped one, and train only the classifier with the baseline's schedule (the
+"""BAGS (paper Sec. 4; docs/paper-release-and-us.md#bags-fine-tuning): start from the trained baseline, replace the
+classifier by a randomly initialised grouped one, and train only the classifier with the baseline's schedule (the
 model config's ``classifier_schedule`` where it has one: harness.engine.mm_config.use_classifier_schedule).
 
 Options: ``groups`` (layout JSON of the groups stage), ``beta`` (8, a number, "n" or "all"),

@@ -1,5 +1,5 @@
-"""Fine-tune on tail (Table 1 row 3; bags-reference.md 4.4): from the baseline, all parameters, on the
-train images that contain a category with fewer than ``max_count`` train instances (paper: 100,
+"""Fine-tune on tail (Table 1 row 3; docs/paper-release-and-us.md#transferred-methods): from the baseline, all
+parameters, on the train images that contain a category with fewer than ``max_count`` train instances (paper: 100,
 scaled on synthetic data), keeping only those categories' annotations and the full label space;
 lr x0.01 of the baseline's (paper: 1e-4 vs 0.01) for 10/12 of its epochs, x0.1 after 7/12.
 

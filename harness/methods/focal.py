@@ -1,5 +1,5 @@
-"""Focal loss (Table 1 row 8; bags-reference.md 4.4): from the baseline, all parameters, the
-baseline's schedule, sigmoid focal loss (gamma 2, alpha 0.25) on the unchanged C + 1 classifier
+"""Focal loss (Table 1 row 8; docs/paper-release-and-us.md#transferred-methods): from the baseline, all parameters,
+the baseline's schedule, sigmoid focal loss (gamma 2, alpha 0.25) on the unchanged C + 1 classifier
 logits (the background channel a class like the others; no prior-bias initialisation), averaged over
 RoIs x channels; test-time scores stay the softmax of the logits, as in the release.
 

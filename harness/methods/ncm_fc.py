@@ -1,5 +1,5 @@
-"""NCM-fc (Table 1 row 10; bags-reference.md 4.4): no training. Each category's mean over the train
-set's ground-truth boxes (both flips) of the 2nd shared FC's output before ReLU; at test time cosine
+"""NCM-fc (Table 1 row 10; docs/paper-release-and-us.md#transferred-methods): no training. Each category's mean over
+the train set's ground-truth boxes (both flips) of the 2nd shared FC's output before ReLU; at test time cosine
 similarity to the L2-normalised means, softmax with temperature 1, times the baseline's 1 - p_bg;
 p_bg and the boxes from the baseline (:class:`harness.models.posthoc_heads.NCMBBoxHead`)."""
 

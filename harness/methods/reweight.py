@@ -1,5 +1,5 @@
-"""Re-weighting (Table 1 row 6; bags-reference.md 4.4): from the baseline, all parameters, the
-baseline's schedule, softmax cross-entropy with per-category weights w_c = (1/n_c) / mean(1/n),
+"""Re-weighting (Table 1 row 6; docs/paper-release-and-us.md#transferred-methods): from the baseline, all parameters,
+the baseline's schedule, softmax cross-entropy with per-category weights w_c = (1/n_c) / mean(1/n),
 clipped to [0.1, 5], background weight 1. The loss is sum(w x CE) / #RoIs, as in the release (and as
 mmdet's CrossEntropyLoss with ``class_weight`` averages)."""
 

@@ -1,5 +1,5 @@
-"""Re-weighting, classifier only (Table 1 row 7; bags-reference.md 4.4): the baseline's classifier
-(kept as initialisation) fine-tuned alone with class-balanced "effective number" weights
+"""Re-weighting, classifier only (Table 1 row 7; docs/paper-release-and-us.md#transferred-methods): the baseline's
+classifier (kept as initialisation) fine-tuned alone with class-balanced "effective number" weights
 w_c = (1 - beta) / (1 - beta^n_c), beta = 0.999, divided by their mean, clipped to [0.1, 5],
 background 1. The release used 4 images per GPU at the same lr; we keep the baseline's batch."""
 

@@ -1,4 +1,4 @@
-"""Repeat factor sampling (Table 1 row 4; LVIS paper; bags-reference.md 4.4 and 8 B2): from the same
+"""Repeat factor sampling (Table 1 row 4; LVIS paper; docs/paper-release-and-us.md#transferred-methods): from the same
 initialisation as the baseline (here: scratch), all parameters, the baseline's schedule, each epoch
 drawing image i floor(r_i) times plus once more with probability r_i - floor(r_i), where
 r_c = max(1, sqrt(t / f_c)), f_c the fraction of train images containing c, r_i = max over the
@@ -15,7 +15,7 @@ from harness.io import read_json
 from harness.methods.base import Method
 from harness.methods.training_data import data_scale, train_file, train_stats
 
-LVIS_V05_TRAIN_IMAGES = 56740  # with at least one annotation (bags-reference.md 4.1)
+LVIS_V05_TRAIN_IMAGES = 56740  # with at least one annotation (docs/paper-release-and-us.md#shared-faster-r-cnn-setup)
 
 
 def data_repeat_threshold(cfg, options: dict) -> float:

@@ -1,5 +1,5 @@
-"""RFS fine-tune (Table 1 row 5; bags-reference.md 4.4): repeat factor sampling as in :mod:`rfs`, but
-starting from the trained baseline; all parameters, the baseline's schedule."""
+"""RFS fine-tune (Table 1 row 5; docs/paper-release-and-us.md#transferred-methods): repeat factor sampling as in
+:mod:`rfs`, but starting from the trained baseline; all parameters, the baseline's schedule."""
 
 from harness.methods import rfs
 from harness.methods.base import Method

@@ -1,5 +1,5 @@
-"""tau-norm (Table 1 row 12; bags-reference.md 4.4): no training; every classifier row, background
-included (as the release's test script does), divided by its L2 norm to the power tau; bias kept.
+"""tau-norm (Table 1 row 12; docs/paper-release-and-us.md#transferred-methods): no training; every classifier row,
+background included (as the release's test script does), divided by its L2 norm to the power tau; bias kept.
 The paper does not give tau: we choose it among ``taus`` by box AP on a held-out split of train,
 predicted by a baseline trained without that split, and record the choice and every score.
 

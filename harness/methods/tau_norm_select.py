@@ -1,5 +1,5 @@
-"""tau-norm-select (Table 1 row 13; bags-reference.md 4.4): the baseline's scores, except for RoIs
-whose prediction (tau-normed when the plain one is not background) is a tail category (fewer than
+"""tau-norm-select (Table 1 row 13; docs/paper-release-and-us.md#transferred-methods): the baseline's scores, except
+for RoIs whose prediction (tau-normed when the plain one is not background) is a tail category (fewer than
 ``max_count`` train instances, paper scale 100): those take the whole tau-normed score row. Only the
 foreground rows are normalised here (background kept), as the release's select script does. tau is
 chosen like :mod:`tau_norm`'s (:class:`harness.models.posthoc_heads.TauSelectBBoxHead`); a single

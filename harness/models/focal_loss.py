@@ -1,5 +1,5 @@
 """Focal loss on the unchanged softmax classifier as an mmdet classification loss (BAGS's transferred
-Focal loss / Focal loss-cls rows, bags-reference 4.4), via mmdet's custom_cls_channels /
+Focal loss / Focal loss-cls rows, docs/paper-release-and-us.md#transferred-methods), via mmdet's custom_cls_channels /
 custom_activation protocol: ``loss_cls=dict(type="SoftmaxHeadFocalLoss")`` on any box head."""
 
 import torch

@@ -31,8 +31,8 @@ class _PlainFCHead(Shared2FCBBoxHead):
 
 @MODELS.register_module()
 class NCMBBoxHead(_PlainFCHead):
-    """Nearest class mean classifier (bags-reference.md 4.4): cosine similarity of a RoI's feature to
-    each category's train mean, softmax (temperature 1), scaled by the baseline's 1 - p_bg.
+    """Nearest class mean classifier (docs/paper-release-and-us.md#transferred-methods): cosine similarity of a RoI's
+    feature to each category's train mean, softmax (temperature 1), scaled by the baseline's 1 - p_bg.
 
     Args:
         ncm_feature: "fc" (the second shared FC's output before ReLU) or "conv" (the flattened RoIAlign
@@ -62,8 +62,8 @@ class NCMBBoxHead(_PlainFCHead):
 
 @MODELS.register_module()
 class TauSelectBBoxHead(_PlainFCHead):
-    """tau-norm-select (bags-reference.md 4.4): plain softmax scores, replaced by the scores of the
-    tau-normalised classifier for RoIs whose (tau-normed) prediction is a tail category.
+    """tau-norm-select (docs/paper-release-and-us.md#transferred-methods): plain softmax scores, replaced by the
+    scores of the tau-normalised classifier for RoIs whose (tau-normed) prediction is a tail category.
 
     Buffers: ``tau_weight`` (C + 1, D) (foreground rows normalised, background row kept; the bias is
     the classifier's) and ``tail_mask`` (C,) bool, filled by the posthoc stage.

@@ -1,12 +1,13 @@
-# The paper's Cascade R-CNN X101-64x4d-FPN baseline on LVIS v0.5 (Table 2; bags-reference.md 4.2, 4.3): the
-# X101 Faster R-CNN of faster_rcnn_x101_64x4d_fpn.py (same backbone, data, 12-epoch schedule: SGD lr 0.01
-# for 2 images x 8 GPUs, warm-up 500 iterations from lr/3, x0.1 after epochs 8 and 11, gradient clipping 35)
-# with the three-stage cascade of mmdet's cascade_rcnn/cascade-rcnn_x101-64x4d_fpn_1x_coco.py:
-# class-agnostic regression, stage IoU thresholds 0.5 / 0.6 / 0.7 (positive = negative = min-positive IoU),
-# stage loss weights 1 / 0.5 / 0.25, stage target_stds [.1,.1,.2,.2], [.05,.05,.1,.1],
-# [.033,.033,.067,.067] (4.2); 512 RoIs per image per stage with 25 % positives, RPN 2000/2000 train and
-# 1000/1000 test proposals (NMS 0.7). Test: score_thr 0.001, NMS 0.5, 300 detections per image (4.3).
-# Initialised from a COCO-trained Cascade R-CNN X101-64x4d-FPN 2x (4.3; the paper's mmdet v1 model zoo
+# The paper's Cascade R-CNN X101-64x4d-FPN baseline on LVIS v0.5 (Table 2;
+# docs/paper-release-and-us.md#schedules-and-hyper-parameters): the X101 Faster R-CNN of faster_rcnn_x101_64x4d_fpn.py
+# (same backbone, data, 12-epoch schedule: SGD lr 0.01 for 2 images x 8 GPUs, warm-up 500 iterations from lr/3, x0.1
+# after epochs 8 and 11, gradient clipping 35) with the three-stage cascade of mmdet's
+# cascade_rcnn/cascade-rcnn_x101-64x4d_fpn_1x_coco.py: class-agnostic regression, stage IoU thresholds 0.5 / 0.6 / 0.7
+# (positive = negative = min-positive IoU), stage loss weights 1 / 0.5 / 0.25, stage target_stds [.1,.1,.2,.2],
+# [.05,.05,.1,.1], [.033,.033,.067,.067] (#bags-fine-tuning); 512 RoIs per image per stage with 25 % positives, RPN
+# 2000/2000 train and 1000/1000 test proposals (NMS 0.7). Test: score_thr 0.001, NMS 0.5, 300 detections per image
+# (#baselines).
+# Initialised from a COCO-trained Cascade R-CNN X101-64x4d-FPN 2x (#baselines; the paper's mmdet v1 model zoo
 # cascade_rcnn_x101_64x4d_fpn_2x; mmdet 3's zoo lists the 1x).
 # Pretrained weights are a local path (nothing is downloaded): put the COCO detector at PRETRAINED or change
 # the path; a missing file stops the train stage with a clear error.

@@ -1,4 +1,4 @@
-# The paper's Faster R-CNN R50-FPN on LVIS v0.5 (bags-reference.md 4.1; the authors'
+# The paper's Faster R-CNN R50-FPN on LVIS v0.5 (docs/paper-release-and-us.md#shared-faster-r-cnn-setup; the authors'
 # configs/baselines/faster_rcnn_r50_fpn_1x_lvis.py): 1333x800, 12 epochs, SGD lr 0.01 for a total
 # batch of 16 (2 images x 8 GPUs), warm-up 500 iterations from lr/3, x0.1 after epochs 8 and 11,
 # gradient clipping at 35, initialised from a COCO-trained Faster R-CNN R50-FPN 2x.
@@ -52,6 +52,7 @@ param_scheduler = [
     dict(type="LinearLR", start_factor=1 / 3, by_epoch=False, begin=0, end=500),
     dict(type="MultiStepLR", begin=0, end=12, by_epoch=True, milestones=[8, 11], gamma=0.1),
 ]
-# lr 0.01 is for 8 GPUs x 2 images, as released (bags-reference.md 8, B5); scale with the batch.
+# lr 0.01 is for 8 GPUs x 2 images, as released (docs/paper-release-and-us.md#known-bugs-and-deviations); scale with
+# the batch.
 auto_scale_lr = dict(enable=True, base_batch_size=16)
 default_hooks = dict(checkpoint=dict(type="CheckpointHook", interval=1, max_keep_ckpts=2))

@@ -1,19 +1,19 @@
-# The paper's Hybrid Task Cascade X101-64x4d-FPN baseline on LVIS v0.5 (Table 3; bags-reference.md 4.2, 4.3):
-# the cascade of cascade_rcnn_x101_64x4d_fpn.py (ResNeXt-101 64x4d, stage IoUs 0.5 / 0.6 / 0.7, stage loss
-# weights 1 / 0.5 / 0.25, class-agnostic regression) with the HTC branches of mmdet's
-# htc/htc_x101-64x4d_fpn_16xb1-20e_coco.py: interleaved box and mask branches with mask information flow
-# (HTCMaskHead per stage, 4 convs of 256 channels, RoIAlign 14x14, 28x28 targets) and a fused semantic head
-# over all FPN levels (fused at P3, 4 convs of 256 channels) trained on COCO-stuff's 183 classes
-# (`stuffthingmaps`, ignore 255) with loss weight 0.2 (4.2).
-# Schedule (4.3): 20 epochs, x0.1 after epochs 16 and 19, SGD lr 0.01 with 1 image per GPU, warm-up 500
-# iterations from lr/3 and gradient clipping 35 as in the shared setup (4.1). Batch: 8 GPUs x 1 image as for
-# Mask R-CNN (4.1, 8 B5), i.e. auto_scale_lr base_batch_size=8; this is the lr per image of mmdet's own HTC
-# X101 recipe (16 x 1 image at 0.02).
-# Test (4.3, 8 B9): score_thr 0.001, NMS 0.5, 100 detections per image for the baseline (the BAGS HTC is
-# tested at 0.001 / 300), masks binarised at 0.5; 1333x800.
+# The paper's Hybrid Task Cascade X101-64x4d-FPN baseline on LVIS v0.5 (Table 3;
+# docs/paper-release-and-us.md#schedules-and-hyper-parameters): the cascade of cascade_rcnn_x101_64x4d_fpn.py
+# (ResNeXt-101 64x4d, stage IoUs 0.5 / 0.6 / 0.7, stage loss weights 1 / 0.5 / 0.25, class-agnostic regression) with
+# the HTC branches of mmdet's htc/htc_x101-64x4d_fpn_16xb1-20e_coco.py: interleaved box and mask branches with mask
+# information flow (HTCMaskHead per stage, 4 convs of 256 channels, RoIAlign 14x14, 28x28 targets) and a fused
+# semantic head over all FPN levels (fused at P3, 4 convs of 256 channels) trained on COCO-stuff's 183 classes
+# (`stuffthingmaps`, ignore 255) with loss weight 0.2 (#bags-fine-tuning).
+# Schedule (#baselines): 20 epochs, x0.1 after epochs 16 and 19, SGD lr 0.01 with 1 image per GPU, warm-up 500
+# iterations from lr/3 and gradient clipping 35 as in the shared setup (#shared-faster-r-cnn-setup). Batch: 8 GPUs x 1
+# image as for Mask R-CNN (#shared-faster-r-cnn-setup, #known-bugs-and-deviations), i.e. auto_scale_lr
+# base_batch_size=8; this is the lr per image of mmdet's own HTC X101 recipe (16 x 1 image at 0.02).
+# Test (#baselines, #known-bugs-and-deviations): score_thr 0.001, NMS 0.5, 100 detections per image for the baseline
+# (the BAGS HTC is tested at 0.001 / 300), masks binarised at 0.5; 1333x800.
 # The train stage points the semantic maps at --stuff (data_prefix.seg): COCO-stuff's stuffthingmaps for the
 # training images (LVIS v0.5 images are COCO train2017 images; maps named <image id>.png like the images).
-# Initialised from a COCO-trained HTC X101-64x4d-FPN 20e (4.3; mmdet model zoo
+# Initialised from a COCO-trained HTC X101-64x4d-FPN 20e (#baselines; mmdet model zoo
 # htc_x101-64x4d_fpn_16xb1-20e_coco); box and mask classifiers are re-initialised for the LVIS classes, the
 # semantic head keeps its 183 COCO-stuff classes and loads.
 # Pretrained weights are a local path (nothing is downloaded): put the COCO detector at PRETRAINED or change
@@ -89,8 +89,8 @@ param_scheduler = [
 ]
 # lr 0.01 (inherited) for 8 GPUs x 1 image (see the header); scale with the batch.
 auto_scale_lr = dict(enable=True, base_batch_size=8)
-# BAGS on HTC (bags-reference.md 4.2): the fc_cls of all three stages, 12 epochs (x0.1 after 8 and 11),
-# lr 0.005 for 8 GPUs x 1 image (the per-image lr of every other BAGS run), not the baseline's 20 epochs.
+# BAGS on HTC (docs/paper-release-and-us.md#bags-fine-tuning): the fc_cls of all three stages, 12 epochs (x0.1 after 8
+# and 11), lr 0.005 for 8 GPUs x 1 image (the per-image lr of every other BAGS run), not the baseline's 20 epochs.
 classifier_schedule = dict(
     max_epochs=12,
     lr=0.005,

@@ -1,15 +1,16 @@
-# The paper's Mask R-CNN R50-FPN baseline on LVIS v0.5 (Table 3; bags-reference.md 4.3, 4.2): the R50 recipe
-# of faster_rcnn_r50_fpn.py (4.1: 1333x800, 12 epochs, SGD lr 0.01, warm-up 500 iterations from lr/3, x0.1
-# after epochs 8 and 11, gradient clipping 35) plus the mask branch of mmdet's
-# mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py (RoIAlign 14x14 on P2-P5, 4 convs of 256 channels, 28x28 targets,
-# per-class sigmoid mask loss), trained with 1 image per GPU (4.3).
-# Batch: the reference gives lr 0.01 with 1 image per GPU and the released setup uses 8 GPUs (4.1, 8 B5), so
-# this config takes a total batch of 8 at lr 0.01 (auto_scale_lr base_batch_size=8: with fewer images the
-# lr scales down linearly).
-# Test: score_thr 0.05, NMS 0.5, 100 detections per image for the baseline as released (4.3, 8 B9; the BAGS
-# Mask model is tested at 0.001 / 300), masks binarised at 0.5.
+# The paper's Mask R-CNN R50-FPN baseline on LVIS v0.5 (Table 3;
+# docs/paper-release-and-us.md#schedules-and-hyper-parameters): the R50 recipe of faster_rcnn_r50_fpn.py
+# (#shared-faster-r-cnn-setup: 1333x800, 12 epochs, SGD lr 0.01, warm-up 500 iterations from lr/3, x0.1 after epochs 8
+# and 11, gradient clipping 35) plus the mask branch of mmdet's mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py (RoIAlign 14x14
+# on P2-P5, 4 convs of 256 channels, 28x28 targets, per-class sigmoid mask loss), trained with 1 image per GPU
+# (#baselines).
+# Batch: the release gives lr 0.01 with 1 image per GPU and the released setup uses 8 GPUs
+# (#shared-faster-r-cnn-setup, #known-bugs-and-deviations), so this config takes a total batch of 8 at lr 0.01
+# (auto_scale_lr base_batch_size=8: with fewer images the lr scales down linearly).
+# Test: score_thr 0.05, NMS 0.5, 100 detections per image for the baseline as released (#baselines,
+# #known-bugs-and-deviations; the BAGS Mask model is tested at 0.001 / 300), masks binarised at 0.5.
 # Initialisation: the authors' config has load_from None, their README a COCO-trained Mask R-CNN R50-FPN 2x
-# (4.3); this config follows the README (mmdet model zoo mask-rcnn_r50_fpn_2x_coco).
+# (#baselines); this config follows the README (mmdet model zoo mask-rcnn_r50_fpn_2x_coco).
 # Pretrained weights are a local path (nothing is downloaded): put the COCO detector at PRETRAINED or change
 # the path; a missing file stops the train stage with a clear error.
 _base_ = "./faster_rcnn_r50_fpn.py"

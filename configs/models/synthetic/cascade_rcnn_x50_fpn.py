@@ -1,6 +1,7 @@
 # Cascade R-CNN on the X101 stand-in backbone (faster_rcnn_x50_fpn.py), three stages with class-agnostic
 # regression, IoU thresholds 0.5 / 0.6 / 0.7 and stage loss weights 1 / 0.5 / 0.25 as in the paper's
-# Cascade X101-64x4d (bags-reference.md 4.2); RoI sampling scaled like the Faster R-CNN stand-in.
+# Cascade X101-64x4d (docs/paper-release-and-us.md#bags-fine-tuning); RoI sampling scaled like the Faster R-CNN
+# stand-in.
 _base_ = "./faster_rcnn_x50_fpn.py"
 
 stage_target_stds = [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067]]

@@ -1,7 +1,7 @@
 # Faster R-CNN with the embedded benchmark's stand-in for ResNeXt-101-64x4d: a ResNeXt-50-style
 # backbone (bottleneck blocks, grouped 3x3 convolutions, 8 groups of width 4 per 16 base channels), so
 # it is deeper and wider than the R18 stand-in of R50, as X101 is than R50 in the paper (Table 2).
-# Paper counterpart: Faster R-CNN X101-64x4d-FPN (bags-reference.md 4.2, 4.3).
+# Paper counterpart: Faster R-CNN X101-64x4d-FPN (docs/paper-release-and-us.md#schedules-and-hyper-parameters).
 _base_ = "./faster_rcnn_r18_fpn.py"
 
 model = dict(

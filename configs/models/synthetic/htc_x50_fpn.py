@@ -1,8 +1,8 @@
 # Hybrid Task Cascade on the X101 stand-in backbone: the cascade of cascade_rcnn_x50_fpn.py, interleaved
 # box and mask branches with mask information flow, and a semantic branch trained on the generator's
 # stuff maps (5 classes: 0 = thing pixels, 1-4 = stuff; the paper uses COCO-stuff's 183), loss weight 0.2.
-# Paper counterpart: HTC X101-64x4d (bags-reference.md 4.2, 4.3). The train stage points the semantic
-# maps at the data set's stuff folder (data_prefix.seg).
+# Paper counterpart: HTC X101-64x4d (docs/paper-release-and-us.md#schedules-and-hyper-parameters). The train stage
+# points the semantic maps at the data set's stuff folder (data_prefix.seg).
 _base_ = "./cascade_rcnn_x50_fpn.py"
 
 
@@ -62,7 +62,7 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# Schedule: the paper's HTC baselines fine-tune a COCO-trained HTC (bags-reference.md 4.3); here the
+# Schedule: the paper's HTC baselines fine-tune a COCO-trained HTC (docs/paper-release-and-us.md#baselines); here the
 # profile starts HTC from the trained Cascade stand-in baseline (baselines[].init) and trains 4 epochs,
 # which keeps the HTC pair affordable on 2 CPU cores (an HTC iteration costs about 4 cascade ones, most of
 # it the backward of the semantic RoIAlign; the DCN multi-scale variant about 7).
@@ -74,7 +74,7 @@ param_scheduler = [
 ]
 # Classifier-only runs (BAGS) train a fresh classifier per stage, with the 12-epoch schedule of every other
 # stand-in (faster_rcnn_r18_fpn.py), not the 4-epoch fine-tune above: in the paper HTC's BAGS trains 12
-# epochs like every framework's, against the HTC baseline's 20 (bags-reference.md 4.2).
+# epochs like every framework's, against the HTC baseline's 20 (docs/paper-release-and-us.md#bags-fine-tuning).
 classifier_schedule = dict(
     max_epochs=12,
     param_scheduler=[

@@ -1,5 +1,5 @@
 # Mask R-CNN for the embedded benchmark: the scaled Faster R-CNN plus a small mask branch.
-# Paper counterpart: Mask R-CNN R50-FPN (Table 3; bags-reference.md 4.2, 4.3).
+# Paper counterpart: Mask R-CNN R50-FPN (Table 3; docs/paper-release-and-us.md#schedules-and-hyper-parameters).
 _base_ = "./faster_rcnn_r18_fpn.py"
 
 model = dict(
