@@ -34,6 +34,7 @@ COMMANDS = {
     "aggregate": "harness.stages.aggregate",
     "tables": "harness.stages.tables",
     "claims": "harness.stages.claims",
+    "gains": "harness.stages.gains",
     "report": "harness.stages.report",
     "summary": "harness.stages.summary",
 }

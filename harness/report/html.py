@@ -41,6 +41,9 @@ NOT_APPLICABLE = -1.0  # evaluate's marker for a metric without data
 SEED_DIR = re.compile(r"^seed(\d+)$")
 ELEMENT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# table fragments that are not paper tables, by file stem
+TABLE_TITLES = {"gains": "Gains over the baseline: run - baseline in AP points, mean over seeds "
+                         "(95 % interval over resampled seeds x val images; green: above 0, red: below)"}
 SECTIONS = (("overview", "Overview"), ("claims", "Claims"), ("tables", "Tables"),
             ("figures", "Figures"), ("runs", "Runs"))
 
@@ -513,7 +516,9 @@ def _rename_table_id(fragment: str, name: str) -> str:
 
 
 def _pretty(name: str) -> str:
-    """``table1`` -> ``Table 1``, ``figure2`` -> ``Figure 2``; other names unchanged."""
+    """``table1`` -> ``Table 1``, ``figure2`` -> ``Figure 2``, ``gains`` -> its title; other names unchanged."""
+    if name in TABLE_TITLES:
+        return TABLE_TITLES[name]
     match = re.match(r"^(table|figure)(\d+)$", name)
     return f"{match.group(1).capitalize()} {match.group(2)}" if match else name
 

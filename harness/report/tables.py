@@ -40,6 +40,9 @@ table.paper-table td.bad .diff { color: #b42318; }
 table.paper-table tr.not-run, table.paper-table td.no-metric { background: #fdecea; }
 table.paper-table tr.other-work { background: #f3f3f3; color: #555; }
 table.paper-table tr.extra td.row-id { font-style: italic; }
+table.paper-table td.gain-better { color: #1a7f37; text-align: right; white-space: nowrap; }
+table.paper-table td.gain-worse { color: #b42318; text-align: right; white-space: nowrap; }
+table.paper-table td.gain-unclear { text-align: right; white-space: nowrap; }
 table.paper-table .note { color: #b42318; font-weight: bold; font-size: 0.85em; }
 table.paper-table tr.other-work .note { color: #555; font-weight: normal; }
 """

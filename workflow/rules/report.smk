@@ -87,6 +87,24 @@ rule claims:
         " --out {output.json} --csv {output.csv} > {log} 2>&1"
 
 
+rule gains:
+    input:
+        tidy=f"{REPORT}/tidy.csv",
+        bootstrap=f"{REPORT}/bootstrap.csv",
+    output:
+        csv=report(f"{REPORT}/gains.csv", category="Claims"),
+        html=f"{REPORT}/gains.html",
+    params:
+        harness=HARNESS,
+    conda:
+        ENV
+    log:
+        f"{RESULTS}/logs/gains.log",
+    shell:
+        "{params.harness} gains --tidy {input.tidy} --bootstrap {input.bootstrap} --out {output.csv}"
+        " --html {output.html} > {log} 2>&1"
+
+
 rule figure2:
     input:
         f"{RESULTS}/groups/lvis/n4.json",
@@ -146,7 +164,7 @@ rule figure4:
 rule report_html:
     input:
         run_outputs(),
-        tables=expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
+        tables=[*expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES), f"{REPORT}/gains.html"],
         claims=f"{REPORT}/claims.json",
         figures=expand(f"{RESULTS}/figures/figure{{n}}.png", n=FIGURE_CAPTIONS),
     output:
