@@ -12,6 +12,7 @@ import yaml
 
 from harness.algorithms.group_layout import validate_thresholds
 from harness.errors import InputError
+from harness.runs import run_table
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -47,29 +48,7 @@ def validate_config(config: dict, source: str) -> dict:
             raise InputError(source, f"baselines.{i}.model", f"unknown model {run['model']!r}; known: {sorted(config['models'])}")
         _check_baseline_init(config["baselines"], i, source)
         _check_baseline_seeds(config, i, source)
-    bags = config["bags"]
-    for run_id, run in bags["runs"].items():
-        if run["layout"] not in bags["group_layouts"]:
-            raise InputError(source, f"bags.runs.{run_id}.layout", f"unknown layout {run['layout']!r}; "
-                                                                  f"known: {sorted(bags['group_layouts'])}")
-    run_models = [("bags.models", m) for m in bags["models"]]
-    run_models += [(f"bags.runs.{r}.models", m) for r, run in bags["runs"].items() for m in run.get("models", [])]
-    for field, model in run_models:
-        if model not in config["models"]:
-            raise InputError(source, field, f"unknown model {model!r}; known: {sorted(config['models'])}")
-    for field, model in [("methods.models", m) for m in config["methods"]["models"]]:
-        if model not in config["models"]:
-            raise InputError(source, field, f"unknown model {model!r}; known: {sorted(config['models'])}")
-    method_runs(config, source)
-    experiments = config["coco_lt"].get("experiments")
-    if experiments:
-        _check_thresholds(experiments["group_thresholds"], source, "coco_lt.experiments.group_thresholds")
-        for model in experiments["models"]:
-            if model not in config["models"]:
-                raise InputError(source, "coco_lt.experiments.models", f"unknown model {model!r}")
-            if {"dataset": "coco_lt", "model": model} not in [{k: b[k] for k in ("dataset", "model")}
-                                                               for b in config["baselines"]]:
-                raise InputError(source, "baselines", f"BAGS on COCO-LT with {model} needs its COCO-LT baseline")
+    run_table(config, source)  # method files, models, layouts, baselines to start from
     for name, thresholds in config["bags"]["group_layouts"].items():
         _check_thresholds(thresholds, source, f"bags.group_layouts.{name}")
     return config
@@ -93,39 +72,6 @@ def check_data_paths(config: dict, source: str) -> None:
                 kind = "folder" if want_dir else "file"
                 raise InputError(source, f"real_data.{dataset}.{key}", f"{kind} {path!r} does not exist "
                                                                       f"(point it at your local copy)")
-
-
-METHOD_RUNS_DIR = Path("configs/methods")
-METHOD_RUN_KEYS = {"method", "table1_row", "options"}
-
-
-def method_runs(config: dict, source: str, directory: Path = METHOD_RUNS_DIR) -> dict[str, dict]:
-    """Run id -> {"method", "options", "table1_row"} of the profile's ``methods.runs``, each read from
-    ``<directory>/<run id>.yaml`` and checked against the method registry."""
-    selected = config["methods"]["runs"]
-    ids = sorted(p.stem for p in directory.glob("*.yaml")) if selected == "all" else selected
-    return {run_id: _method_run(directory / f"{run_id}.yaml", source) for run_id in ids}
-
-
-def _method_run(path: Path, source: str) -> dict:
-    from harness.methods import METHODS
-
-    if not path.is_file():
-        raise InputError(source, "methods.runs", f"no method file {path}")
-    spec = yaml.safe_load(path.read_text()) or {}
-    unknown = sorted(set(spec) - METHOD_RUN_KEYS)
-    if unknown or "method" not in spec:
-        raise InputError(path, unknown[0] if unknown else "method",
-                         f"a method file has the keys {sorted(METHOD_RUN_KEYS)} ('method' required)")
-    if spec["method"] not in METHODS:
-        raise InputError(path, "method", f"unknown method {spec['method']!r}; known: {', '.join(sorted(METHODS))}")
-    options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (spec.get("options") or {}).items()}
-    allowed = METHODS[spec["method"]].options
-    for key in options:
-        if key not in allowed:
-            raise InputError(path, f"options.{key}", f"method {spec['method']} has no option {key!r}; "
-                                                     f"known: {', '.join(sorted(allowed)) or 'none'}")
-    return {"method": spec["method"], "options": options, "table1_row": spec.get("table1_row")}
 
 
 def _check_baseline_init(baselines: list[dict], index: int, source: str) -> None:

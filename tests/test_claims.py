@@ -305,9 +305,11 @@ def test_bootstrap_table_is_validated(tmp_path):
 
 def known_run_ids() -> set[str]:
     tables = yaml.safe_load(TABLES_FILE.read_text())["tables"]
+    from harness.runs import run_methods, run_table
+
     profile = yaml.safe_load(PROFILE_FILE.read_text())
     return ({"baseline"} | set(tables["table1"]["rows"].values()) | set(tables["table1"]["extra_rows"])
-            | set(tables["table4"]["rows"].values()) | set(profile["bags"]["runs"]))
+            | set(tables["table4"]["rows"].values()) | set(run_methods(run_table(profile, str(PROFILE_FILE)))))
 
 
 def known_metrics() -> set[str]:

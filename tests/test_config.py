@@ -40,6 +40,11 @@ def smoke():
     (lambda c: c["baselines"][0].update(pretrained_on="coco"), "baselines.0.pretrained_on"),  # none before it
     (lambda c: c["baselines"][1].update(init="faster_r50"), "baselines.1"),  # init and pretrained_on
     (lambda c: c["baselines"][1].update(seeds=[0, 7]), "baselines.1.seeds"),  # not a profile seed
+    (lambda c: c["runs"][0].update(models=["resnet"]), "runs.0.models"),
+    (lambda c: c["runs"][1].update(datasets=["coco"]), "runs.1.datasets"),  # no COCO baseline of faster_x101
+    (lambda c: c["runs"][2].update(layout="n9"), "runs.2.layout"),
+    (lambda c: c["runs"][0].update(runs=["nope"]), "runs"),
+    (lambda c: c.pop("runs"), r"\(top level\)"),
 ])
 def test_invalid_configs_name_the_field(mutate, field):
     config = copy.deepcopy(smoke())
@@ -61,33 +66,6 @@ def test_check_config_command(tmp_path):
     bad.write_text(yaml.safe_dump({**smoke(), "typo": 1}))
     result = run_harness("check-config", str(bad))
     assert result.returncode == 2 and "Additional properties are not allowed ('typo'" in result.stderr
-
-
-def test_method_runs_read_every_method_file_with_all(tmp_path):
-    from harness.config import method_runs
-
-    (tmp_path / "slow.yaml").write_text("method: rfs\ntable1_row: 4\noptions: {threshold: 0.002}\n")
-    (tmp_path / "cls.yaml").write_text("method: focal_cls\n")
-    runs = method_runs({"methods": {"runs": "all"}}, "profile", tmp_path)
-    assert runs == {"cls": {"method": "focal_cls", "options": {}, "table1_row": None},
-                    "slow": {"method": "rfs", "options": {"threshold": "0.002"}, "table1_row": 4}}
-    assert list(method_runs({"methods": {"runs": ["slow"]}}, "profile", tmp_path)) == ["slow"]
-
-
-@pytest.mark.parametrize("text, field, message", [
-    ("method: nope\n", "method", "unknown method 'nope'; known: bags, baseline"),
-    ("method: rfs\noptions: {tau: 1}\n", "options.tau", "method rfs has no option 'tau'; known: threshold"),
-    ("method: rfs\nextra: 1\n", "extra", "a method file has the keys"),
-])
-def test_bad_method_files_name_the_file_and_field(tmp_path, text, field, message):
-    from harness.config import method_runs
-
-    (tmp_path / "bad.yaml").write_text(text)
-    with pytest.raises(InputError, match=message) as err:
-        method_runs({"methods": {"runs": ["bad"]}}, "profile", tmp_path)
-    assert str(tmp_path / "bad.yaml") in str(err.value) and field in str(err.value)
-    with pytest.raises(InputError, match="no method file"):
-        method_runs({"methods": {"runs": ["missing"]}}, "profile", tmp_path)
 
 
 def real(tmp_path):

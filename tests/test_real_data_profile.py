@@ -72,7 +72,7 @@ def real_workdir(tmp_path_factory):
     profile["bags"]["group_layouts"]["n4"] = [4, 16, 64]
     # COCO-LT of the fixture holds 11-29 instances per category: the paper's group edges 20 / 400 / 8000
     # would leave groups empty (a clear error of the groups stage), so BAGS groups it at its own scale.
-    profile["coco_lt"]["experiments"]["group_thresholds"] = [16, 22, 26]
+    profile["bags"]["group_layouts"]["coco_lt"] = [16, 22, 26]
     (root / "configs" / "profiles" / f"{PROFILE}.yaml").write_text(yaml.safe_dump(profile))
     return root
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import REPO
+from harness.runs import read_run_spec, run_table
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -97,7 +99,11 @@ def test_smoke_run_end_to_end(workdir):
     assert htc_baseline["settings"]["load_from"].endswith("lvis/cascade_x101/baseline/seed0/train/model.pth")
     assert json.loads((results / "runs/lvis/htc_x101_dcn_ms/baseline/seed0/cache/meta.json").read_text())["samples"] \
         == 6 * summary["train"]["images"]  # 2 flips x 3 scales of the multi-scale pipeline
-    for run_id in sorted(p.stem for p in (workdir / "configs/methods").glob("*.yaml")):  # Table 1: every method
+    methods = workdir / "configs/methods"
+    transferred = {p.stem for p in methods.glob("*.yaml") if read_run_spec(p, "test").method != "bags"}
+    smoke = yaml.safe_load((workdir / "configs/profiles/smoke.yaml").read_text())
+    assert transferred <= {r.run_id for r in run_table(smoke, "smoke.yaml", methods)}
+    for run_id in sorted(transferred):  # Table 1: every transferred method
         metrics = json.loads((results / f"runs/lvis/faster_r50/{run_id}/seed0/evaluate/metrics.json").read_text())
         assert {"AP", "APr", "APc", "APf", "AP1", "AP4", "ACC", "ACC1", "ACCbg"} <= set(metrics), run_id
     tau = json.loads((results / "runs/lvis/faster_r50/tau_norm/seed0/train/meta.json").read_text())

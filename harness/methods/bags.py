@@ -35,4 +35,5 @@ METHOD = Method(
     configure=configure,
     options={"groups": "group layout JSON", "beta": "others sampling ratio (number, n, all)",
              "background_group": "use G0", "others": "use the others category"},
+    needs=("groups",),
 )

@@ -66,6 +66,9 @@ class Method:
             (options) -> bool when it depends on the run's options (one fixed tau chooses nothing);
             ask :meth:`needs_heldout`.
         options: the option names the hooks accept, with their meaning.
+        needs: input files a run needs beyond its data and starting model, by kind; the pipeline builds
+            each and passes its path as the option of the same name. Known kinds: ``"groups"`` (a group
+            layout of the groups stage; the run names the layout, see :mod:`harness.runs`).
     """
 
     name: str
@@ -77,6 +80,7 @@ class Method:
     posthoc: Callable | None = None
     selects_on_heldout: bool | Callable[[dict], bool] = False
     options: dict[str, str] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()
 
     def needs_heldout(self, options: dict) -> bool:
         """Whether a run with these options chooses a hyper-parameter on a held-out split of train."""

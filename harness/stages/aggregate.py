@@ -5,9 +5,8 @@
 
 Reads ``RUNS_ROOT/<data set>/<model>/<run id>/seed<k>/evaluate/metrics.json`` and
 ``.../weight_norms/summary.json``; writes one row per (dataset, model, method, variant, seed, metric,
-value), values as stored (fractions). The profile names each run id's method: ``bags.runs`` ids are
-``bags``, ``methods.runs`` ids take the ``method`` of ``configs/methods/<id>.yaml``, ``baseline`` is
-``baseline``. ``--bootstrap-out`` also writes every run's ``.../evaluate/bootstrap.json`` as one wide
+value), values as stored (fractions). The profile's run table (:mod:`harness.runs`) names each run id's
+method: the ``method`` of ``configs/methods/<id>.yaml``; ``baseline`` is ``baseline``. ``--bootstrap-out`` also writes every run's ``.../evaluate/bootstrap.json`` as one wide
 CSV: one row per (dataset, model, method, variant, seed, metric), columns b0..b{B-1}.
 """
 
@@ -48,10 +47,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def run_methods_of(config: dict, source: str) -> dict[str, str]:
-    """Run id -> method name for every run the profile defines."""
-    from harness.config import method_runs
+    """Run id -> method name for every run of the profile's run table (harness/runs.py)."""
+    from harness.runs import run_methods, run_table
 
-    methods = {"baseline": "baseline"}
-    methods.update({run_id: "bags" for run_id in config["bags"]["runs"]})
-    methods.update({run_id: spec["method"] for run_id, spec in method_runs(config, source).items()})
-    return methods
+    return run_methods(run_table(config, source))

@@ -6,9 +6,10 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 
-from harness.config import check_data_paths, method_runs, validate_config
+from harness.config import check_data_paths, validate_config
 from harness.errors import InputError
 from harness.methods import get_method
+from harness.runs import BASELINE, baseline_entry, run_table, seeds_of
 
 DEFAULT_PROFILE = "configs/profiles/default.yaml"
 
@@ -45,30 +46,27 @@ ENV = "../envs/harness.yaml"  # software of every rule under --sdm conda (paths 
 REAL_DATA = config.get("real_data")
 SYNTHETIC = [] if REAL_DATA else ["lvis", "coco"]
 DATASETS = ["lvis", "coco", "coco_lt"]
-GROUPED_DATASETS = ["lvis"]  # data sets that get the profile's BAGS group layouts (bags.group_layouts)
-COCO_LT = config["coco_lt"].get("experiments")  # paper Sec. 5.5: BAGS on COCO-LT, with its own layout
 
 
 # One training run: data set x model x method x seed. Every stage after training nests below it.
 RUN = f"{RESULTS}/runs/{{dataset}}/{{model}}/{{method}}/seed{{seed}}"
 FIRST_SEED = config["seeds"][0]
-# Transferred methods (Table 1): run id -> {"method", "options", "table1_row"} from configs/methods/.
-METHOD_RUNS = method_runs(config, f"profile {PROFILE!r}")
-METHODS = ["baseline", *config["bags"]["runs"], *METHOD_RUNS]  # run ids: rule wildcards and table rows
+# Every run of the profile (harness/runs.py): baselines and the `runs` entries' method files.
+RUN_TABLE = run_table(config, f"profile {PROFILE!r}")
+RUNS = {(r.dataset, r.model, r.run_id): r for r in RUN_TABLE}
+SPECS = {r.run_id: r.spec for r in RUN_TABLE}  # run id -> method file (method, options, layout)
+METHODS = list(SPECS)  # run ids: rule wildcards and table rows
 
 
 def run_method(run_id):
-    """The method object of a run id (BAGS runs are the bags method with the run's options)."""
-    if run_id in config["bags"]["runs"]:
-        return get_method("bags")
-    return get_method(METHOD_RUNS[run_id]["method"] if run_id in METHOD_RUNS else run_id)
+    """The method object of a run id."""
+    return get_method(SPECS[run_id].method)
 
 
 def selects_on_heldout(run_id):
     """Whether a run chooses a hyper-parameter on held-out train data (tau-norm with more than one
     candidate tau), which needs a baseline trained without that split."""
-    options = METHOD_RUNS[run_id]["options"] if run_id in METHOD_RUNS else {}
-    return run_method(run_id).needs_heldout(options)
+    return run_method(run_id).needs_heldout(dict(SPECS[run_id].options))
 
 
 # Each run goes to the rule its method's kind asks for; nothing below names a method.
@@ -76,9 +74,7 @@ KIND = {run_id: run_method(run_id).kind for run_id in METHODS}
 POSTHOC = [r for r in METHODS if KIND[r] == "posthoc"]  # transforms of the trained baseline (NCM, tau-norm)
 # Methods that choose a hyper-parameter on held-out train data get "<data set>_fit": train minus a
 # held-out split (its val), on which a baseline is trained for the choice.
-FIT_DATASETS = [f"{d}_fit" for d in config["methods"]["datasets"]] if any(
-    selects_on_heldout(r) for r in METHOD_RUNS
-) else []
+FIT_DATASETS = sorted({f"{r.dataset}_fit" for r in RUN_TABLE if selects_on_heldout(r.run_id)})
 CLASSIFIER_ONLY = [r for r in METHODS if KIND[r] == "classifier"]  # retrain only the baseline's classifier(s)
 VIA_CACHE = config["training"]["classifier_only"] == "cache"
 # Runs the train rule makes (end to end); with the cache, classifier-only runs come from retrain_classifier.
@@ -101,67 +97,48 @@ def run_path(dataset, model, method, seed, name):
     return "/".join([RUN.format(dataset=dataset, model=model, method=method, seed=seed), name])
 
 
-def baseline_entry(dataset, model):
-    """The `baselines` entry of (data set, model) (a fit split: its source's), or an empty one."""
-    dataset = dataset.removesuffix("_fit")
-    return next((b for b in config["baselines"] if b["dataset"] == dataset and b["model"] == model), {})
-
-
-def seeds_of(dataset, model):
-    """The seeds of (data set, model)'s baseline and of every run built on it."""
-    return baseline_entry(dataset, model).get("seeds", config["seeds"])
-
-
 def baseline_init(dataset, model, seed):
     """The trained model a baseline starts from: another model's baseline on the same data set
     (`init`), the same model's pretraining on another data set at that baseline's first seed
     (`pretrained_on`: one per architecture, shared by every seed), or None (from scratch)."""
-    entry = baseline_entry(dataset, model)
+    entry = baseline_entry(config, dataset, model)
     if "init" in entry:
         return run_path(dataset, entry["init"], "baseline", seed, "train/model.pth")
     if "pretrained_on" in entry:
         source = entry["pretrained_on"]
-        return run_path(source, model, "baseline", seeds_of(source, model)[0], "train/model.pth")
+        return run_path(source, model, "baseline", seeds_of(config, source, model)[0], "train/model.pth")
     return None
+
+
+# The file of each kind of input a method declares in its `needs` (harness/methods/base.py).
+NEEDED_FILES = {"groups": lambda run: f"{RESULTS}/groups/{run.dataset}/{run.layout}.json"}
 
 
 def method_inputs(wc):
     """Files a run needs beyond its data: the model it starts from (the baseline for methods that need a
     trained model; otherwise where the baseline starts, its `init` or `pretrained_on`: RFS from the COCO
-    detector) and, for BAGS runs, the group layout."""
-    if wc.method != "baseline" and run_method(wc.method).needs_init:
-        init = run_path(wc.dataset, wc.model, "baseline", wc.seed, "train/model.pth")
+    detector) and the files its method needs (a BAGS run's group layout)."""
+    if wc.method != BASELINE and run_method(wc.method).needs_init:
+        init = run_path(wc.dataset, wc.model, BASELINE, wc.seed, "train/model.pth")
     else:
         init = baseline_init(wc.dataset, wc.model, wc.seed)
     inputs = {"init": init} if init else {}
-    if wc.method in config["bags"]["runs"]:
-        inputs["groups"] = f"{RESULTS}/groups/{wc.dataset}/{layout_of(wc.dataset, wc.method)}.json"
+    if wc.method != BASELINE:
+        run = RUNS[(wc.dataset, wc.model, wc.method)]
+        inputs.update({need: NEEDED_FILES[need](run) for need in run_method(wc.method).needs})
     return inputs
-
-
-def layout_of(dataset, run_id):
-    """The group layout of a BAGS run: the run's, or on COCO-LT the layout of COCO-LT's own bins."""
-    return "coco_lt" if dataset == "coco_lt" else config["bags"]["runs"][run_id]["layout"]
 
 
 def layout_thresholds(layout):
     """Paper-scale group edges of a layout name."""
-    return COCO_LT["group_thresholds"] if layout == "coco_lt" else config["bags"]["group_layouts"][layout]
+    return config["bags"]["group_layouts"][layout]
 
 
 def method_options(wc, input):
-    """`--method ... --option ...` of a run id (see harness.methods)."""
-    if wc.method == "baseline":
-        return "--method baseline"
-    if wc.method in METHOD_RUNS:
-        spec = METHOD_RUNS[wc.method]
-        return f"--method {spec['method']} " + " ".join(
-            f"--option {shlex.quote(f'{k}={v}')}" for k, v in spec["options"].items()
-        )
-    run = config["bags"]["runs"][wc.method]
-    options = {"groups": input.groups, "beta": run["beta"]}
-    options.update({k: str(run[k]).lower() for k in ("background_group", "others") if k in run})
-    return "--method bags " + " ".join(f"--option {k}={v}" for k, v in options.items())
+    """`--method ... --option ...` of a run id (see harness.methods): its needed files, then its options."""
+    spec = SPECS[wc.method]
+    options = [(need, input[need]) for need in run_method(wc.method).needs] + list(spec.options)
+    return " ".join(["--method", spec.method, *(f"--option {shlex.quote(f'{k}={v}')}" for k, v in options)])
 
 
 def selection_inputs(wc):
@@ -248,35 +225,15 @@ def synth_options(wildcards):
 
 
 def run_outputs():
-    """The metrics files of every run: baselines, BAGS runs, transferred methods (the report's input)."""
-    baselines = [
-        run_path(b["dataset"], b["model"], "baseline", seed, name)
-        for b in config["baselines"]
-        for seed in seeds_of(b["dataset"], b["model"])
-        for name in ("evaluate/metrics.json", "weight_norms/summary.json")
+    """The metrics files of every run of the run table (the report's input), and weight norms where
+    Figures 1 and 3 and the claims read them: every baseline, and the Figure 3 runs (a Seesaw
+    classifier has no row per category)."""
+    return [
+        run_path(run.dataset, run.model, run.run_id, seed, name)
+        for run in RUN_TABLE
+        for seed in run.seeds
+        for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run.run_id in FIGURE3_RUNS.values() else [])]
     ]
-    bags = [
-        run_path(dataset, model, run_id, seed, name)
-        for dataset in config["bags"]["datasets"]
-        for run_id, run in config["bags"]["runs"].items()
-        for model in run.get("models", config["bags"]["models"])
-        for seed in seeds_of(dataset, model)
-        for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run_id == "bags" else [])]
-    ]
-    methods = [  # weight norms where Figure 3 shows them (a Seesaw classifier has no row per category)
-        run_path(dataset, model, run_id, seed, name)
-        for dataset in config["methods"]["datasets"]
-        for model in config["methods"]["models"]
-        for run_id in METHOD_RUNS
-        for seed in seeds_of(dataset, model)
-        for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run_id in FIGURE3_RUNS.values() else [])]
-    ]
-    coco_lt = [
-        run_path("coco_lt", model, "bags", seed, "evaluate/metrics.json")
-        for model in (COCO_LT["models"] if COCO_LT else [])
-        for seed in seeds_of("coco_lt", model)
-    ]
-    return list(dict.fromkeys(baselines + bags + methods + coco_lt))
 
 
 def run_bootstraps():
@@ -291,11 +248,7 @@ def all_targets():
         *expand(f"{RESULTS}/stats/{{dataset}}/{{file}}", dataset=DATASETS, file=["summary.json", "examples.png"]),
         f"{RESULTS}/data/coco_lt/report.json",
         *run_outputs(),
-        *expand(
-            f"{RESULTS}/groups/{{dataset}}/{{layout}}.json",
-            dataset=GROUPED_DATASETS,
-            layout=config["bags"]["group_layouts"],
-        ),
+        *sorted({f"{RESULTS}/groups/{run.dataset}/{run.layout}.json" for run in RUN_TABLE if run.layout}),
         *expand(f"{RESULTS}/figures/figure{{n}}.png", n=[1, 2, 3, 4]),
         *expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
         f"{REPORT}/claims.json",

@@ -113,7 +113,7 @@ rule figure2:
         svg=f"{RESULTS}/figures/figure2.svg",
     params:
         harness=HARNESS,
-        beta=config["bags"]["runs"]["bags"]["beta"],
+        beta=dict(SPECS["bags"].options)["beta"],
     conda:
         ENV
     log:
