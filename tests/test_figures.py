@@ -21,6 +21,11 @@ from harness.stages import figure2 as figure2_stage
 from harness.stages import figure3 as figure3_stage
 from harness.stages import figure4 as figure4_stage
 
+# Figure 4's sweep as configs/paper/figures.yaml and the default profile's run table give it
+SWEEP = {"bags_beta0": "0", "bags_beta1": "1", "bags_beta2": "2", "bags_beta4": "4", "bags": "8",
+         "bags_beta16": "16", "bags_betan": "n", "bags_betaall": "all"}
+SWEEP_ARGS = [f"{run}={beta}" for run, beta in SWEEP.items()]
+
 # 24 categories (ids 1..24) spread so that every bin of the 2-, 4- and 8-group layouts has members.
 COUNTS = [1, 2, 3, 5, 6, 8, 12, 15, 20, 30, 45, 60, 80, 100, 150, 200, 300, 500, 700, 1000, 2000, 5000, 8000, 10000]
 THRESHOLDS = {2: [100], 4: [10, 100, 1000], 8: [5, 10, 50, 100, 500, 1000, 5000]}
@@ -154,7 +159,7 @@ def sweep_tidy() -> pd.DataFrame:
 
 
 def test_beta_sweep_averages_seeds_in_percent_in_paper_order():
-    sweep = beta_sweep(sweep_tidy())
+    sweep = beta_sweep(sweep_tidy(), SWEEP)
     assert list(sweep.columns) == ["beta", "metric", "mean", "std", "n"]
     assert list(zip(sweep.beta, sweep.metric)) == [("0", "AP"), ("0", "AP1"), ("8", "AP"), ("all", "AP")]
     assert sweep["mean"].tolist() == pytest.approx([21.0, 12.0, 25.0, 24.0])
@@ -175,17 +180,26 @@ def test_figure4_renders_present_betas_and_names_missing_ones(tmp_path):
             for seed in (0, 1) for metric in ("AP", "AP1", "AP2", "AP3", "AP4")]
     tidy_path = tmp_path / "tidy.csv"
     tidy_table(rows).to_csv(tidy_path, index=False)
-    figure4_stage.run(argparse.Namespace(tidy=str(tidy_path), **figure_paths(tmp_path)))
+    figure4_stage.run(argparse.Namespace(tidy=str(tidy_path), runs=SWEEP_ARGS, **figure_paths(tmp_path)))
     assert_rendered(tmp_path, "mAP", "AP4", "baseline mAP (17.1)", "missing runs (skipped): β = 16", "error bars")
-    fig = figure4(beta_sweep(tidy_table(rows)), None)
+    fig = figure4(beta_sweep(tidy_table(rows), SWEEP), None)
     assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == ["0", "1", "2", "4", "8", "n", "all"]
     plt.close(fig)
 
 
 def test_figure4_missing_tidy_or_no_sweep_runs_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="tidy.csv"):
-        figure4_stage.run(argparse.Namespace(tidy=str(tmp_path / "tidy.csv"), **figure_paths(tmp_path)))
+        figure4_stage.run(argparse.Namespace(tidy=str(tmp_path / "tidy.csv"), runs=SWEEP_ARGS, **figure_paths(tmp_path)))
     tidy_path = tmp_path / "only_baseline.csv"
     tidy_table([("baseline", 0, "AP", 0.2)]).to_csv(tidy_path, index=False)
     with pytest.raises(InputError, match="no beta-sweep runs"):
-        figure4_stage.run(argparse.Namespace(tidy=str(tidy_path), **figure_paths(tmp_path)))
+        figure4_stage.run(argparse.Namespace(tidy=str(tidy_path), runs=SWEEP_ARGS, **figure_paths(tmp_path)))
+
+
+def test_figure4_takes_betas_from_its_runs_and_orders_numbers_before_n_and_all(tmp_path):
+    rows = [(run, 0, "AP", 0.2 + 0.01 * k) for k, run in enumerate(["b_half", "b_all", "b_ten", "b_n"])]
+    sweep = beta_sweep(tidy_table(rows), {"b_half": "0.5", "b_all": "all", "b_ten": "10", "b_n": "n"})
+    assert list(sweep.beta) == ["0.5", "10", "n", "all"]
+    with pytest.raises(InputError, match="'bags=x' is not RUN=BETA"):
+        figure4_stage.parse_runs(["bags=x"])
+    assert figure4_stage.parse_runs(["bags=8", "bags_betan=n"]) == {"bags": "8", "bags_betan": "n"}

@@ -1,7 +1,8 @@
 """Figure 4 of the paper: influence of the "others" sampling ratio beta on mAP and AP1..AP4.
 
-The beta sweep is the set of BAGS runs on LVIS with Faster R50 whose run ids (the tidy table's
-``variant``) are listed in :data:`BETA_VARIANTS`; the main BAGS run is beta = 8. Values are averaged
+The beta sweep is a set of BAGS runs of one data set and model (LVIS, Faster R50) given as run id ->
+beta (``configs/paper/figures.yaml`` names the runs, the run table gives each one's beta); the main BAGS
+run is beta = 8. Values are averaged
 over seeds and shown in percent, with the sample standard deviation (ddof = 1) as error bars where a
 beta has several seeds. x is categorical, in the paper's order 0, 1, 2, 4, 8, 16, n, all
 ("n": all "others" in the activated groups; "all": all "others" in every group). A beta without runs
@@ -19,15 +20,19 @@ import pandas as pd  # noqa: E402
 
 from harness.report.figure2 import save_png_svg  # noqa: E402
 
-BETA_VARIANTS = {"0": "bags_beta0", "1": "bags_beta1", "2": "bags_beta2", "4": "bags_beta4", "8": "bags",
-                 "16": "bags_beta16", "n": "bags_betan", "all": "bags_betaall"}
-BETA_ORDER = tuple(BETA_VARIANTS)
+BETA_ORDER = ("0", "1", "2", "4", "8", "16", "n", "all")  # the paper's axis; other numbers go in numeric order
 SWEEP_METRICS = ("AP", "AP1", "AP2", "AP3", "AP4")
 SWEEP_DATASET, SWEEP_MODEL, BASELINE_VARIANT = "lvis", "faster_r50", "baseline"
 SWEEP_COLUMNS = ["beta", "metric", "mean", "std", "n"]
 # metric -> (legend label, colour, marker); Okabe-Ito colours, mAP in black and thicker.
 METRIC_STYLE = {"AP": ("mAP", "#000000", "o"), "AP1": ("AP1", "#D55E00", "s"), "AP2": ("AP2", "#E69F00", "^"),
                 "AP3": ("AP3", "#009E73", "D"), "AP4": ("AP4", "#0072B2", "v")}
+
+
+def beta_key(beta: str) -> tuple[float, int]:
+    """Sort key of a beta on the x axis: numbers ascending, then "n", then "all"."""
+    named = {"n": (float("inf"), 0), "all": (float("inf"), 1)}
+    return named[beta] if beta in named else (float(beta), 0)
 
 
 def _runs(tidy: pd.DataFrame, variants: list[str]) -> pd.DataFrame:
@@ -37,16 +42,16 @@ def _runs(tidy: pd.DataFrame, variants: list[str]) -> pd.DataFrame:
     return tidy[mask]
 
 
-def beta_sweep(tidy: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std (ddof = 1; NaN for one seed) and seed count of every (beta, metric), in percent.
+def beta_sweep(tidy: pd.DataFrame, beta_of: dict[str, str]) -> pd.DataFrame:
+    """Mean, std (ddof = 1; NaN for one seed) and seed count of every (beta, metric), in percent, over the
+    runs of ``beta_of`` (run id -> beta).
 
-    Rows follow :data:`BETA_ORDER`, then :data:`SWEEP_METRICS`; betas without runs have no rows.
+    Rows follow :func:`beta_key`, then :data:`SWEEP_METRICS`; betas without runs have no rows.
     """
-    beta_of = {variant: beta for beta, variant in BETA_VARIANTS.items()}
     rows = _runs(tidy, list(beta_of)).assign(beta=lambda t: t.variant.map(beta_of), value=lambda t: 100 * t.value)
     stats = rows.groupby(["beta", "metric"]).value.agg(["mean", "std", "count"]).reset_index()
     stats = stats.rename(columns={"count": "n"})
-    stats["order"] = stats.beta.map(BETA_ORDER.index) * len(SWEEP_METRICS) + stats.metric.map(SWEEP_METRICS.index)
+    stats["order"] = [(beta_key(b), SWEEP_METRICS.index(m)) for b, m in zip(stats.beta, stats.metric)]
     return stats.sort_values("order", ignore_index=True)[SWEEP_COLUMNS]
 
 
@@ -57,13 +62,13 @@ def baseline_map(tidy: pd.DataFrame) -> float | None:
     return None if values.empty else 100 * float(values.mean())
 
 
-def figure_note(sweep: pd.DataFrame) -> str:
-    """Seeds and error bars, and the betas without runs."""
+def figure_note(sweep: pd.DataFrame, betas) -> str:
+    """Seeds and error bars, and which of ``betas`` (the sweep's) have no runs."""
     seeds = sorted(set(sweep.n))
     seed_text = f"mean over {'/'.join(map(str, seeds))} seed{'s' if seeds != [1] else ''}" if seeds else "no runs"
     if any(n > 1 for n in seeds):
         seed_text += ", error bars ± 1 std"
-    missing = [beta for beta in BETA_ORDER if beta not in set(sweep.beta)]
+    missing = sorted(set(betas) - set(sweep.beta), key=beta_key)
     missing_text = f"missing runs (skipped): β = {', '.join(missing)}" if missing else "all β runs present"
     return (f"{seed_text}; {missing_text}. n: all others in the activated groups; "
             "all: all others in every group")
@@ -81,9 +86,10 @@ def draw_metric(ax, sweep: pd.DataFrame, metric: str, position: dict[str, int]) 
                 marker=marker, ms=6, lw=2.2 if metric == "AP" else 1.4, capsize=3)
 
 
-def figure4(sweep: pd.DataFrame, baseline_ap: float | None):
-    """mAP and AP1..AP4 (percent) against beta; ``baseline_ap`` (percent) as a dashed reference line."""
-    present = [beta for beta in BETA_ORDER if beta in set(sweep.beta)]
+def figure4(sweep: pd.DataFrame, baseline_ap: float | None, betas=BETA_ORDER):
+    """mAP and AP1..AP4 (percent) against beta; ``baseline_ap`` (percent) as a dashed reference line;
+    ``betas``: the sweep's betas (those without runs are named in the note)."""
+    present = sorted(set(sweep.beta), key=beta_key)
     position = {beta: k for k, beta in enumerate(present)}
     fig, ax = plt.subplots(figsize=(8.0, 4.6), constrained_layout=True)
     for metric in SWEEP_METRICS:
@@ -101,13 +107,13 @@ def figure4(sweep: pd.DataFrame, baseline_ap: float | None):
     order = sorted(range(len(labels)), key=lambda k: labels[k].startswith("baseline"))  # baseline last
     ax.legend([handles[k] for k in order], [labels[k] for k in order], loc="upper left", bbox_to_anchor=(1.01, 1.0),
               fontsize=9, frameon=False)
-    fig.supxlabel("\n".join(textwrap.wrap(figure_note(sweep), 100)), fontsize=9, color="#333333")
+    fig.supxlabel("\n".join(textwrap.wrap(figure_note(sweep, betas), 100)), fontsize=9, color="#333333")
     return fig
 
 
-def draw_figure4(sweep: pd.DataFrame, baseline_ap: float | None, png: Path, svg: Path) -> None:
+def draw_figure4(sweep: pd.DataFrame, baseline_ap: float | None, png: Path, svg: Path, betas=BETA_ORDER) -> None:
     """Render Figure 4 from :func:`beta_sweep`'s table and write it as PNG and SVG (atomically)."""
-    fig = figure4(sweep, baseline_ap)
+    fig = figure4(sweep, baseline_ap, betas)
     try:
         save_png_svg(fig, png, svg)
     finally:

@@ -4,12 +4,14 @@ import os
 import shlex
 import sys
 
+import yaml
+
 from snakemake.exceptions import WorkflowError
 
 from harness.config import check_data_paths, validate_config
 from harness.errors import InputError
 from harness.methods import get_method
-from harness.runs import BASELINE, baseline_entry, run_table, seeds_of
+from harness.runs import BASELINE, METHOD_RUNS_DIR, baseline_entry, read_run_spec, run_table, seeds_of
 
 DEFAULT_PROFILE = "configs/profiles/default.yaml"
 
@@ -259,16 +261,20 @@ def all_targets():
 # The report (report.smk). The profile file the run was started with: its method and BAGS run ids name
 # the tidy table's methods.
 PROFILE_FILE = workflow.configfiles[-1] if workflow.configfiles else DEFAULT_PROFILE
-FIGURE3_RUNS = {"baseline": "baseline", "RFS": "rfs", "re-weight-cls": "reweight_cls", "BAGS": "bags"}
+# Figures as data (configs/paper/figures.yaml): captions and the runs each reads.
+FIGURES = yaml.safe_load(open("configs/paper/figures.yaml"))["figures"]
+FIGURE_CAPTIONS = {int(name.removeprefix("figure")): spec["caption"] for name, spec in FIGURES.items()}
+FIGURE1_RUNS = FIGURES["figure1"]["runs"]
+FIGURE2_RUN = RUNS[tuple(FIGURES["figure2"]["run"][k] for k in ("dataset", "model", "run"))]
+FIGURE3_RUNS = FIGURES["figure3"]["runs"]  # legend label -> run id
+# Figure 4: run id -> its beta, from its method file (a run the profile does not train is named missing).
+FIGURE4_BETAS = {
+    run_id: dict(read_run_spec(METHOD_RUNS_DIR / f"{run_id}.yaml", "configs/paper/figures.yaml").options)["beta"]
+    for run_id in FIGURES["figure4"]["runs"]
+}
 FIGURE1_TITLES = "'balanced (COCO 2017)' 'long-tail (LVIS v0.5)'" if REAL_DATA else (
     "'balanced (synthetic COCO)' 'long-tail (LVIS-shaped)'"
 )
-FIGURE_CAPTIONS = {
-    1: "Figure 1: classifier weight norms of the baseline, balanced (COCO) vs long-tail (LVIS) data",
-    2: "Figure 2: the BAGS module as built from the group layout (N = 4)",
-    3: "Figure 3: weight norms of the baseline, RFS, re-weight-cls and BAGS with the bin boundaries",
-    4: "Figure 4: mAP and AP1-AP4 against the others sampling ratio beta",
-}
 
 
 def runs_root(run_file):

@@ -3,10 +3,10 @@
 
 rule figure1:
     input:
-        norms=[run_path("coco", "faster_r50", "baseline", FIRST_SEED, "weight_norms/norms.csv"),
-               run_path("lvis", "faster_r50", "baseline", FIRST_SEED, "weight_norms/norms.csv")],
-        summaries=[run_path("coco", "faster_r50", "baseline", FIRST_SEED, "weight_norms/summary.json"),
-                   run_path("lvis", "faster_r50", "baseline", FIRST_SEED, "weight_norms/summary.json")],
+        norms=[run_path(r["dataset"], r["model"], r["run"], FIRST_SEED, "weight_norms/norms.csv") for r in FIGURE1_RUNS],
+        summaries=[
+            run_path(r["dataset"], r["model"], r["run"], FIRST_SEED, "weight_norms/summary.json") for r in FIGURE1_RUNS
+        ],
     output:
         png=report(f"{RESULTS}/figures/figure1.png", category="Figures"),
         svg=f"{RESULTS}/figures/figure1.svg",
@@ -107,13 +107,13 @@ rule gains:
 
 rule figure2:
     input:
-        f"{RESULTS}/groups/lvis/n4.json",
+        f"{RESULTS}/groups/{FIGURE2_RUN.dataset}/{FIGURE2_RUN.layout}.json",
     output:
         png=report(f"{RESULTS}/figures/figure2.png", category="Figures"),
         svg=f"{RESULTS}/figures/figure2.svg",
     params:
         harness=HARNESS,
-        beta=dict(SPECS["bags"].options)["beta"],
+        beta=dict(FIGURE2_RUN.spec.options)["beta"],
     conda:
         ENV
     log:
@@ -125,15 +125,18 @@ rule figure2:
 
 rule figure3:
     input:
-        norms=[run_path("lvis", "faster_r50", run, FIRST_SEED, "weight_norms/norms.csv") for run in FIGURE3_RUNS.values()],
-        train=dataset_files("lvis")["train"],
+        norms=[
+            run_path(FIGURES["figure3"]["dataset"], FIGURES["figure3"]["model"], run, FIRST_SEED, "weight_norms/norms.csv")
+            for run in FIGURE3_RUNS.values()
+        ],
+        train=dataset_files(FIGURES["figure3"]["dataset"])["train"],
     output:
         png=report(f"{RESULTS}/figures/figure3.png", category="Figures"),
         svg=f"{RESULTS}/figures/figure3.svg",
     params:
         harness=HARNESS,
         norms=lambda wc, input: " ".join(f"{label}={path}" for label, path in zip(FIGURE3_RUNS, input.norms)),
-        bins=lambda wc, input: bin_thresholds("lvis") or f"--stats {input.train}",
+        bins=lambda wc, input: bin_thresholds(FIGURES["figure3"]["dataset"]) or f"--stats {input.train}",
     conda:
         ENV
     log:
@@ -151,12 +154,13 @@ rule figure4:
         svg=f"{RESULTS}/figures/figure4.svg",
     params:
         harness=HARNESS,
+        runs=" ".join(f"{run}={beta}" for run, beta in FIGURE4_BETAS.items()),
     conda:
         ENV
     log:
         f"{RESULTS}/logs/figure4.log",
     shell:
-        "{params.harness} figure4 --tidy {input} --png {output.png} --svg {output.svg} > {log} 2>&1"
+        "{params.harness} figure4 --tidy {input} --runs {params.runs} --png {output.png} --svg {output.svg} > {log} 2>&1"
 
 
 
