@@ -112,6 +112,23 @@ def test_stage_names_methods_from_the_profile(runs, tmp_path, monkeypatch, capsy
     assert capsys.readouterr().out == f"aggregate: 9 values of 3 runs (4 seed folders) -> {out}\n"
 
 
+def test_stray_run_folders_do_not_reach_the_tables(runs, tmp_path, monkeypatch):
+    """Folders the profile's run table does not list (an old run id, a seed it does not train, a model it
+    does not run x2 on) are not read."""
+    from harness.stages import aggregate
+
+    for stray in ("lvis/faster_r50/old_method/seed0", "lvis/faster_r50/x2/seed7", "lvis/htc_x101/x2/seed0"):
+        write_file(runs, f"{stray}/evaluate/metrics.json", {"AP": 0.9})
+        write_file(runs, f"{stray}/evaluate/bootstrap.json", bootstrap_file({"AP": [0.9] * 3}))
+    monkeypatch.chdir(REPO)
+    out, boot = tmp_path / "tidy.csv", tmp_path / "bootstrap.csv"
+    aggregate.run(argparse.Namespace(runs=str(runs), profile="configs/profiles/default.yaml", out=str(out),
+                                     bootstrap_out=str(boot)))
+    tidy, wide = read_tidy(out), read_replicates(boot)
+    assert 0.9 not in set(tidy.value) and set(tidy.variant) == {"baseline", "bags_n8", "x2"}
+    assert set(tidy.seed) == {0, 1} and "old_method" not in set(wide.variant)
+
+
 def test_profile_methods_cover_every_run(monkeypatch):
     from harness.config import load_profile
     from harness.stages.aggregate import run_methods_of

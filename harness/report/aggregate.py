@@ -35,14 +35,15 @@ NON_METRIC_KEY = re.compile(r"^(thresholds|num_cats_bin\d+)$")
 SEED_DIR = re.compile(r"^seed(\d+)$")
 
 
-def collect_metrics(runs_root: Path, run_methods: dict[str, str] | None = None) -> pd.DataFrame:
+def collect_metrics(runs_root: Path, run_methods: dict[str, str] | None = None, keep: set | None = None) -> pd.DataFrame:
     """Every metric of every run folder under ``runs_root``, one row each, sorted.
 
     ``run_methods`` maps a run id to its method name (``x2`` -> ``x2``, ``bags_n8`` -> ``bags``); a run id
-    it does not list is its own method. Raises :class:`InputError` naming the file on malformed JSON.
+    it does not list is its own method. ``keep``: the (data set, model, run id, seed) folders to read (the
+    run table's); others are ignored. Raises :class:`InputError` naming the file on malformed JSON.
     """
     rows = []
-    for seed_dir, seed in _seed_dirs(Path(runs_root)):
+    for seed_dir, seed in _seed_dirs(Path(runs_root), keep=keep):
         identity = _run_identity(seed_dir, seed, run_methods or {})
         for metric, value in _run_metrics(seed_dir).items():
             rows.append({**identity, "metric": metric, "value": value})
@@ -58,14 +59,15 @@ def _run_identity(seed_dir: Path, seed: int, run_methods: dict[str, str]) -> dic
             "seed": seed}
 
 
-def _seed_dirs(runs_root: Path, files=(METRICS_FILE, NORMS_SUMMARY_FILE)) -> list[tuple[Path, int]]:
-    """(folder, seed) of every ``<data set>/<model>/<run id>/seed<k>`` folder holding one of ``files``."""
+def _seed_dirs(runs_root: Path, files=(METRICS_FILE, NORMS_SUMMARY_FILE), keep: set | None = None) -> list[tuple[Path, int]]:
+    """(folder, seed) of every ``<data set>/<model>/<run id>/seed<k>`` folder holding one of ``files``
+    (and, with ``keep``, whose (data set, model, run id, seed) it lists)."""
     found = set()
     for relative in files:
         for path in runs_root.glob(f"*/*/*/seed*/{relative.as_posix()}"):
             seed_dir = path.parents[len(relative.parts) - 1]
             match = SEED_DIR.match(seed_dir.name)
-            if match:
+            if match and (keep is None or (*seed_dir.parts[-4:-1], int(match.group(1))) in keep):
                 found.add((seed_dir, int(match.group(1))))
     return sorted(found)
 
@@ -133,7 +135,8 @@ def _read_table(path: Path, absent: str, columns: list[str], layout: str) -> pd.
     return table
 
 
-def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = None) -> pd.DataFrame:
+def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = None,
+                       keep: set | None = None) -> pd.DataFrame:
     """Every run's bootstrap replicates: one row per (dataset, model, method, variant, seed, metric),
     columns b0..b{B-1}, sorted like the tidy table.
 
@@ -142,7 +145,7 @@ def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = Non
     """
     identities, values = [], []
     first, resamples = None, {}  # first file read; data set -> (file, seed, image ids digest)
-    for seed_dir, seed in _seed_dirs(Path(runs_root), (BOOTSTRAP_FILE,)):
+    for seed_dir, seed in _seed_dirs(Path(runs_root), (BOOTSTRAP_FILE,), keep):
         path = seed_dir / BOOTSTRAP_FILE
         identity = _run_identity(seed_dir, seed, run_methods or {})
         dataset = identity["dataset"]

@@ -4,7 +4,8 @@
         [--bootstrap-out REPLICATES.csv]
 
 Reads ``RUNS_ROOT/<data set>/<model>/<run id>/seed<k>/evaluate/metrics.json`` and
-``.../weight_norms/summary.json``; writes one row per (dataset, model, method, variant, seed, metric,
+``.../weight_norms/summary.json`` of the runs and seeds of the profile's run table (a folder left by an
+earlier profile or run list is not read); writes one row per (dataset, model, method, variant, seed, metric,
 value), values as stored (fractions). The profile's run table (:mod:`harness.runs`) names each run id's
 method: the ``method`` of ``configs/methods/<id>.yaml``; ``baseline`` is ``baseline``. ``--bootstrap-out`` also writes every run's ``.../evaluate/bootstrap.json`` as one wide
 CSV: one row per (dataset, model, method, variant, seed, metric), columns b0..b{B-1}.
@@ -26,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     from harness.config import load_profile
     from harness.errors import InputError
+    from harness.runs import run_table
     from harness.report.aggregate import (IDENTITY_COLUMNS, collect_metrics, collect_replicates, write_replicates,
                                           write_tidy)
 
@@ -33,9 +35,11 @@ def run(args: argparse.Namespace) -> None:
     if not runs_root.is_dir():
         raise InputError(runs_root, None, "runs folder does not exist")
     config = load_profile(args.profile)
+    table = run_table(config, str(args.profile))
     run_methods = run_methods_of(config, str(args.profile))
-    tidy = collect_metrics(runs_root, run_methods)
-    replicates = collect_replicates(runs_root, run_methods) if args.bootstrap_out else None
+    keep = {(run.dataset, run.model, run.run_id, seed) for run in table for seed in run.seeds}
+    tidy = collect_metrics(runs_root, run_methods, keep)
+    replicates = collect_replicates(runs_root, run_methods, keep) if args.bootstrap_out else None
     write_tidy(tidy, args.out)
     runs = tidy[["dataset", "model", "variant"]].drop_duplicates()
     seeds = tidy[["dataset", "model", "variant", "seed"]].drop_duplicates()
