@@ -1,4 +1,4 @@
-# BAGS reproduction pipeline. Rules are included in data-flow order (see README, "Pipeline").
+# BAGS reproduction pipeline. Rules are included in data-flow order (docs/pipeline.md).
 #   snakemake --cores all                                           # embedded default profile
 #   snakemake --cores all --configfile configs/profiles/smoke.yaml  # CI-sized run
 from snakemake.utils import min_version

@@ -198,7 +198,7 @@ def _number(value: float) -> str:
 
 
 def layout_to_json(layout: GroupLayout) -> dict:
-    """The JSON form written by the ``groups`` stage (see README, "Group layout file")."""
+    """The JSON form written by the ``groups`` stage (docs/methods.md#group-layout-paper-sec-41)."""
     return {
         "thresholds": [_json_number(t) for t in layout.thresholds],
         "num_foreground_groups": layout.num_foreground_groups,

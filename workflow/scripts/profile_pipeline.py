@@ -87,7 +87,7 @@ def render(rows: list[dict], markdown: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", type=Path, help="a profile's results folder, e.g. results/default")
-    parser.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="a Markdown table (for docs/results.md)")
     args = parser.parse_args()
     if not args.results.is_dir():
         raise SystemExit(f"error: {args.results}: no such results folder")
