@@ -6,8 +6,10 @@
 
 Prints one row: start-up (imports, config, model build), then per iteration (after 3 warm-up
 iterations) data loading, data preprocessing, forward of backbone+neck, RPN head and RoI head (losses
-included), backward, optimizer step, images per second; with --torch-profile N also the top torch ops of
-N iterations by self CPU time. The training itself is the train stage's (same config, same method).
+included), backward, optimizer step, images per second; the floating-point operations of one iteration
+(torch's FlopCounterMode: matmuls and convolutions, forward and backward) and the fraction of the
+core's measured peak (a float32 matmul of the same threads) that the training reaches; with
+--torch-profile N also the top torch ops of N iterations by self CPU time. The training itself is the train stage's (same config, same method).
 """
 
 import argparse
@@ -87,6 +89,29 @@ def one_iteration(model, optim, batches, timers: Timers) -> None:
         optim.zero_grad()
 
 
+def iteration_flops(model, optim, batches) -> float:
+    """Floating-point operations of one training iteration (forward and backward), by torch's counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        one_iteration(model, optim, batches, Timers())
+    return float(counter.get_total_flops())
+
+
+def peak_flops_per_s(size: int = 512, repeats: int = 20) -> float:
+    """Best float32 matmul rate of this process's threads: the core's practical peak."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
 def endless(loader):
     while True:
         yield from loader
@@ -107,8 +132,12 @@ def main() -> None:
         one_iteration(model, optim, batches, timers)
     per_iter = {k: round(v / args.iters, 4) for k, v in sorted(timers.seconds.items())}
     total = sum(v for k, v in per_iter.items() if "." not in k)
+    flops = iteration_flops(model, optim, batches)
+    peak = peak_flops_per_s()
     row = {"model_config": args.model_config, "threads": args.threads, "batch": batch,
            "startup_s": round(startup, 2), "iter_s": round(total, 4), "images_per_s": round(batch / total, 1),
+           "gflop_per_iter": round(flops / 1e9, 3), "peak_gflop_per_s": round(peak / 1e9, 1),
+           "fraction_of_peak": round(flops / total / peak, 3),
            **{f"{k}_s": v for k, v in per_iter.items()}}
     print(json.dumps(row, indent=1))
     if args.json:
