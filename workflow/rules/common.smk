@@ -6,7 +6,7 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 
-from harness.config import check_data_paths, method_runs, validate_config
+from harness.config import check_data_paths, check_input_files, method_runs, validate_config
 from harness.errors import InputError
 from harness.methods import get_method
 
@@ -19,6 +19,7 @@ if not config:
 
 try:
     validate_config(config, f"profile {config.get('profile', '?')!r} (--configfile)")
+    check_input_files(config, f"profile {config.get('profile', '?')!r} (--configfile)")
     check_data_paths(config, f"profile {config.get('profile', '?')!r} (--configfile)")
 except InputError as err:
     raise WorkflowError(f"invalid config: {err}")
@@ -29,7 +30,7 @@ REPORT = f"{RESULTS}/report"  # tidy metrics, tables and claims of this profile
 PAPER_TABLES = ["table1", "table2", "table3", "table4", "table_coco_lt"]
 # The HTML report: reports/index.html for the embedded default, reports/<profile>/index.html otherwise.
 REPORT_HTML = "reports/index.html" if PROFILE == "default" else f"reports/{PROFILE}/index.html"
-HARNESS = f"{sys.executable} -m harness"  # the interpreter running Snakemake (.venv)
+HARNESS = f"{shlex.quote(sys.executable)} -m harness"  # the interpreter running Snakemake (.venv)
 # Threads of one torch job: half the cores, so two jobs run side by side. On 2 CPU cores two 1-thread
 # trainings do 1.6x the work of one 2-thread training (0.20 s vs 0.16 s per iteration each).
 JOB_THREADS = max(1, workflow.cores // 2)
@@ -161,7 +162,7 @@ def method_options(wc, input):
     run = config["bags"]["runs"][wc.method]
     options = {"groups": input.groups, "beta": run["beta"]}
     options.update({k: str(run[k]).lower() for k in ("background_group", "others") if k in run})
-    return "--method bags " + " ".join(f"--option {k}={v}" for k, v in options.items())
+    return "--method bags " + " ".join(f"--option {shlex.quote(f'{k}={v}')}" for k, v in options.items())
 
 
 def selection_inputs(wc):
@@ -178,7 +179,7 @@ def selection_inputs(wc):
 
 def train_method_options(wc, input):
     """`method_options` plus the model a method starts from."""
-    init = f" --load-from {input.init}" if "init" in input.keys() else ""
+    init = f" --load-from {shlex.quote(input.init)}" if "init" in input.keys() else ""
     return method_options(wc, input) + init
 
 
@@ -244,7 +245,7 @@ def synth_options(wildcards):
         **synthetic["count_scaling"],
         **synthetic[wildcards.synthetic],
     }
-    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
+    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())  # numbers only
 
 
 def run_outputs():
