@@ -5,6 +5,7 @@ The schema lives in ``workflow/schemas/config.schema.yaml``; ``workflow/rules/co
 """
 
 import argparse
+import math
 from pathlib import Path
 
 import jsonschema
@@ -40,6 +41,7 @@ def validate_config(config: dict, source: str) -> dict:
         first = errors[0]
         field = ".".join(str(part) for part in first.absolute_path) or "(top level)"
         raise InputError(source, field, first.message)
+    _check_finite(config, source)
     _check_thresholds(config["bins"]["thresholds"], source, "bins.thresholds")
     if "synthetic" in config:
         _check_synthetic(config["synthetic"], source)
@@ -55,12 +57,38 @@ def validate_config(config: dict, source: str) -> dict:
 
 
 def _check_synthetic(synthetic: dict, source: str) -> None:
+    """What the schema cannot say about ``synthetic``: ranges given as [min, max] are in order (also
+    applied to the synth stage's options, which may hold one kind's section only)."""
     low, high = synthetic["scene"]["object_size"]
     if low > high:
         raise InputError(source, "synthetic.scene.object_size", f"min {low} exceeds max {high}")
-    lvis = synthetic["lvis"]
-    if lvis["val_min"] > lvis["val_max"]:
+    lvis = synthetic.get("lvis")
+    if lvis and lvis["val_min"] > lvis["val_max"]:
         raise InputError(source, "synthetic.lvis.val_min", f"{lvis['val_min']} exceeds val_max {lvis['val_max']}")
+
+
+def _check_finite(node, source: str, where: str = "") -> None:
+    """No number of the profile is NaN or infinite (YAML's .nan / .inf pass the schema's ranges)."""
+    if isinstance(node, float) and not math.isfinite(node):
+        raise InputError(source, where or "(top level)", f"must be a finite number, got {node}")
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        _check_finite(value, source, f"{where}.{key}" if where else str(key))
+
+
+def check_input_files(config: dict, source: str) -> None:
+    """Every model config, the synthetic benchmark's reference statistics and the COCO-LT profile
+    exist (a missing one names its field); the files of ``real_data`` are :func:`check_data_paths`'."""
+    files = {}
+    for name, spec in config["models"].items():
+        files.update({f"models.{name}": spec} if isinstance(spec, str)
+                     else {f"models.{name}.{dataset}": path for dataset, path in spec.items()})
+    if "synthetic" in config:
+        files["synthetic.reference_stats"] = config["synthetic"]["reference_stats"]
+    files["coco_lt.profile"] = config["coco_lt"]["profile"]
+    for field, path in files.items():
+        if not Path(path).is_file():
+            raise InputError(source, field, f"file {path!r} does not exist (paths are relative to the repository)")
 
 
 def check_data_paths(config: dict, source: str) -> None:
@@ -129,6 +157,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     config = load_profile(args.profile)
+    check_input_files(config, args.profile)
     check_data_paths(config, args.profile)
     layouts = ", ".join(f"{k}={v}" for k, v in config["bags"]["group_layouts"].items())
     print(f"{args.profile}: valid (profile {config['profile']}, seeds {config['seeds']}, group layouts {layouts})")

@@ -40,14 +40,20 @@ def write_json_atomic(path: str | os.PathLike, payload: Any, indent: int | None 
 
 
 def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
-    """Read a JSON file, turning a missing or malformed file into an :class:`InputError`."""
+    """Read a JSON file (UTF-8, as JSON files are), turning a missing, undecodable or malformed file
+    into an :class:`InputError`."""
     from harness.errors import InputError
 
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, f"{what} does not exist")
     try:
-        with path.open() as handle:
+        with path.open(encoding="utf-8") as handle:
             return json.load(handle)
     except json.JSONDecodeError as err:
         raise InputError(path, None, f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
+    except UnicodeDecodeError as err:
+        raise InputError(path, None, f"not UTF-8 text: byte {err.object[err.start]:#04x} at offset {err.start} "
+                                     "(JSON files are UTF-8)") from None
+    except RecursionError:
+        raise InputError(path, None, "malformed JSON: nested too deeply") from None

@@ -66,6 +66,7 @@ BASELINE_SPEC = RunSpec(BASELINE, BASELINE)
 def read_run_spec(path: Path, source: str) -> RunSpec:
     """One method file, checked against the method registry (method id, option names, needs)."""
     from harness.methods import METHODS
+    from harness.methods.base import OptionError
 
     if not path.is_file():
         raise InputError(source, "runs", f"no method file {path}")
@@ -83,6 +84,10 @@ def read_run_spec(path: Path, source: str) -> RunSpec:
             settable = sorted(set(method.options) - set(method.needs))
             raise InputError(path, f"options.{key}", f"method {method.name} has no option {key!r} to set here; "
                                                      f"known: {', '.join(settable) or 'none'}")
+    try:
+        method.check_options(dict(options))
+    except OptionError as err:
+        raise InputError(path, f"options.{err.key}", err.message) from None
     if "groups" in method.needs and not spec.get("layout"):
         raise InputError(path, "layout", f"method {method.name} needs a group layout: name one of the profile's "
                                          "bags.group_layouts")

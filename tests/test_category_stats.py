@@ -37,7 +37,7 @@ def test_real_lvis_v05_totals():
     ({"categories": [{"name": "x"}]}, r"categories\[0\].id"),
     ({"categories": [{"id": 1, "instance_count": 3}, {"id": 2}]}, r"categories\[1\].instance_count"),
     ({"categories": [{"id": 1, "instance_count": -3}]}, r"categories\[0\].instance_count"),
-    ({"categories": [{"id": 1, "instance_count": 1}, {"id": 1, "instance_count": 2}]}, r"categories\[\].id"),
+    ({"categories": [{"id": 1, "instance_count": 1}, {"id": 1, "instance_count": 2}]}, r"categories\[1\].id"),
     ({"categories": [{"id": 1}], "annotations": [{"category_id": 8}]}, r"annotations\[0\].category_id"),
 ])
 def test_malformed_input_names_file_and_field(write_json, payload, field):

@@ -128,7 +128,7 @@ def test_balanced_coco_is_balanced(synthetic_coco):
 
 @pytest.mark.parametrize("args, message", [
     (("--seed", "zero"), "invalid int value: 'zero'"),
-    (("--num-categories", "3", "--min-categories-per-bin", "5"), "cannot give 4 bins at least 5 each"),
+    (("--num-categories", "8", "--min-categories-per-bin", "5"), "cannot give 4 bins at least 5 each"),
     (("--object-size", "30", "40"), "--object-size"),
 ])
 def test_bad_input_fails_and_leaves_nothing(tmp_path, args, message):

@@ -1,6 +1,9 @@
 """The Snakemake workflow: dry runs on every profile, lint, and the groups stage end to end."""
 
 import json
+import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -139,3 +142,81 @@ def test_lvis_runs_start_from_one_coco_pretraining_per_architecture():
     assert pretrained in by_output[f"{lvis}/rfs/seed2/train/model.pth"]
     assert "--load-from" not in by_output["results/default/runs/coco/faster_r50/baseline/seed0/train/model.pth"]
     assert len(trains) == 3  # one COCO pretraining serves both seeds
+
+
+# Placeholders of the rules' shell commands that never hold a path: numbers, flags, and composite
+# option strings that quote their own paths (common.smk, report.smk, train.smk).
+NOT_PATHS = {"params.harness", "params.seed", "params.min_count", "params.bins", "params.replicates",
+             "params.bootstrap_seed", "params.thresholds", "params.method", "params.epochs", "params.stuff",
+             "params.select", "params.options", "params.titles", "params.beta", "params.norms", "params.figures",
+             "threads", "wildcards.seed", "wildcards.synthetic"}
+PATH_PARAMS = {"params.work_dir", "params.runs", "params.profile", "params.results", "params.out_dir"}
+
+
+def shell_commands(path: Path) -> list[str]:
+    """The `shell:` strings of a rules file (adjacent literals joined)."""
+    import ast
+
+    lines, commands = path.read_text().splitlines(), []
+    for i, line in enumerate(lines):
+        if line.strip() == "shell:":
+            indent, parts = len(line) - len(line.lstrip()), []
+            for following in lines[i + 1:]:
+                if not following.strip() or len(following) - len(following.lstrip()) <= indent:
+                    break
+                parts.append(ast.literal_eval(following.strip()))
+            commands.append("".join(parts))
+    return commands
+
+
+def test_every_path_in_a_shell_command_is_quoted():
+    commands = [c for path in sorted((REPO / "workflow" / "rules").glob("*.smk")) for c in shell_commands(path)]
+    assert len(commands) == 22  # every shell: of the rules (a new one is checked here too)
+    for command in commands:
+        for placeholder in re.findall(r"\{([^{}]+)\}", command):
+            name, _, spec = placeholder.partition(":")
+            if name.split(".")[0] in ("input", "output", "log") or name in PATH_PARAMS:
+                assert spec == "q", f"{{{placeholder}}} unquoted in: {command}"
+            else:
+                assert name in NOT_PATHS, f"{{{placeholder}}}: a path (quote it with :q) or not? {command}"
+
+
+def test_dry_run_quotes_paths_with_spaces(workdir, tmp_path):
+    """A real-data profile whose data, model configs, COCO-LT profile and the profile file itself lie
+    in folders with a space: every printed command keeps each such path one argument. (The results
+    folder is results/<profile>, and a profile name has no space.)"""
+    spaced = tmp_path / "my data"
+    shutil.copytree(REPO / "configs/models/synthetic", spaced / "models")
+    shutil.copy(REPO / "configs/data/coco_lt_category_stats.json", spaced / "coco lt.json")
+    config = yaml.safe_load((REPO / "configs/profiles/smoke.yaml").read_text())
+    del config["synthetic"]
+    config["real_data"] = {}
+    for dataset in ("lvis", "coco"):
+        entry = {}
+        for split in ("train", "val"):
+            (spaced / f"{dataset} {split}.json").write_text("{}")
+            (spaced / f"{dataset} {split}2017").mkdir()
+            entry[split] = str(spaced / f"{dataset} {split}.json")
+            entry[f"{split}_images"] = str(spaced / f"{dataset} {split}2017")
+        config["real_data"][dataset] = entry
+    (spaced / "stuff maps").mkdir()
+    config["real_data"]["lvis"]["stuff"] = str(spaced / "stuff maps")
+    config["models"] = {name: str(spaced / "models" / Path(path).name) for name, path in config["models"].items()}
+    config["coco_lt"]["profile"] = str(spaced / "coco lt.json")
+    profile = spaced / "profiles" / "smoke.yaml"
+    profile.parent.mkdir()
+    profile.write_text(yaml.safe_dump(config))
+    result = snakemake("-n", "-p", "--cores", "1", "--configfile", str(profile), cwd=workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = [line.strip() for line in result.stdout.splitlines() if " -m harness " in line]
+    assert len(commands) > 50 and sum(str(spaced) in c for c in commands) > 20
+    for command in commands:
+        words = shlex.split(command)
+        assert not any(w.endswith(f"{os.sep}my") for w in words), command  # "my data" split in two
+        assert command.count(str(spaced)) == sum(w.count(str(spaced)) for w in words), command
+    train = next(c for c in commands if " train " in c and "lvis/faster_r50/baseline" in c)
+    words = shlex.split(train)
+    assert words[words.index("--train-ann") + 1] == str(spaced / "lvis train.json")
+    assert words[words.index("--stuff") + 1] == str(spaced / "stuff maps")
+    aggregate = shlex.split(next(c for c in commands if " aggregate " in c))
+    assert aggregate[aggregate.index("--profile") + 1] == str(profile)

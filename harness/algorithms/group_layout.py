@@ -134,13 +134,15 @@ class GroupLayout:
 
 
 def validate_thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
-    """Return the thresholds as a tuple, or raise ValueError if not positive and strictly increasing."""
+    """Return the thresholds as a tuple, or raise ValueError if not positive, finite and strictly increasing."""
+    from harness.validate import is_finite_number
+
     values = tuple(thresholds)
     if not values:
         raise ValueError("at least one threshold is needed (N = len(thresholds) + 1 groups)")
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"thresholds must be positive numbers, got {value!r}")
+        if not is_finite_number(value) or not value > 0:
+            raise ValueError(f"thresholds must be positive finite numbers, got {value!r}")
     for lower, upper in zip(values, values[1:]):
         if not upper > lower:
             raise ValueError(f"thresholds must be strictly increasing, got {lower} then {upper}")

@@ -13,6 +13,7 @@ from mmengine.config import Config
 from harness.errors import InputError
 from harness.eval.ap import is_lvis
 from harness.io import read_json
+from harness.methods.base import OptionError
 
 REMOTE_PREFIXES = ("http://", "https://", "torchvision://", "open-mmlab://", "mmcls://", "modelzoo://")
 
@@ -88,10 +89,10 @@ def apply_method(cfg: Config, method, options: dict, source: str = "--option", t
     schedule) and freeze what it does not train."""
     import harness.models  # noqa: F401  (registers the harness's losses, hooks and samplers in mmdet)
 
-    unknown = sorted(set(options) - set(method.options))
-    if unknown:
-        raise InputError(source, unknown[0], f"method {method.name} has no option {unknown[0]!r}; "
-                                             f"known: {', '.join(sorted(method.options)) or 'none'}")
+    try:
+        method.check_options(options)
+    except OptionError as err:
+        raise InputError(source, err.key, err.message) from None
     try:
         method.configure(cfg, options)
         if training:

@@ -16,6 +16,7 @@ import hotcoco
 import numpy as np
 
 from harness.eval.detections import MAX_DETS_PER_IMAGE, limit_per_image
+from harness.validate import lvis_format
 
 AREA_SUFFIX = {"all": "", "small": "s", "medium": "m", "large": "l"}  # lvis-api's AR key of an area range
 
@@ -34,9 +35,10 @@ class Evaluation:
     lvis: bool
 
 
-def is_lvis(gt: dict) -> bool:
-    """LVIS ground truth carries the federated image fields."""
-    return bool(gt["images"]) and "neg_category_ids" in gt["images"][0]
+def is_lvis(gt: dict, source: str = "ground truth") -> bool:
+    """LVIS ground truth carries the federated image fields on every image, COCO on none; a file with
+    them on some images only is an error (:func:`harness.validate.lvis_format`), never silently COCO."""
+    return lvis_format(gt, source)
 
 
 def average_precision(gt: dict, dets: list[dict], iou_type: str, category_bins: dict[int, int],

@@ -3,6 +3,7 @@
 from harness.algorithms.group_layout import count_bin
 from harness.data.category_stats import load_category_stats
 from harness.errors import InputError
+from harness.validate import bin_thresholds
 
 PAPER_THRESHOLDS = (10, 100, 1000)
 
@@ -11,10 +12,13 @@ def train_bins(train_stats_path: str, override=None) -> tuple[tuple, dict[int, i
     """(thresholds, category id -> 1-based bin of its train instance count), reading the file once.
 
     Thresholds: ``override``, else the file's ``info.bin_thresholds`` (synthetic data, COCO-LT), else
-    the paper's 10 / 100 / 1000 (real LVIS).
+    the paper's 10 / 100 / 1000 (real LVIS). Both are checked (:func:`harness.validate.bin_thresholds`).
     """
     stats = load_category_stats(train_stats_path)
-    thresholds = tuple(override) if override else (stats.bin_thresholds or PAPER_THRESHOLDS)
+    if override:
+        thresholds = bin_thresholds(list(override), "--thresholds")
+    else:
+        thresholds = stats.bin_thresholds or PAPER_THRESHOLDS
     bins = {cid: count_bin(n, thresholds) + 1 for cid, n in zip(stats.category_ids, stats.instance_counts)}
     return thresholds, bins
 

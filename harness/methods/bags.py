@@ -6,11 +6,24 @@ Options: ``groups`` (layout JSON of the groups stage), ``beta`` (8, a number, "n
 ``background_group`` and ``others`` (true/false, Table 4's variants).
 """
 
-from mmengine.config import Config
+from __future__ import annotations
 
-from harness.methods.base import CLASSIFIERS, Method, set_classification_loss, truthy
+from typing import TYPE_CHECKING
+
+from harness.methods.base import CLASSIFIERS, Method, Option, number, set_classification_loss, text, truthy
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
 
 
+def beta(value: str) -> str | float:
+    """The others sampling ratio: "n", "all" or a finite number >= 0 (harness.algorithms.bags.parse_beta)."""
+    if value in ("n", "all"):
+        return value
+    try:
+        return number(0)(value)
+    except ValueError as err:
+        raise ValueError(f"expected 'n', 'all' or a number: {err}") from None
 
 
 def configure(cfg: Config, options: dict) -> None:
@@ -33,7 +46,8 @@ METHOD = Method(
     needs_init=True,
     trainable=CLASSIFIERS,
     configure=configure,
-    options={"groups": "group layout JSON", "beta": "others sampling ratio (number, n, all)",
-             "background_group": "use G0", "others": "use the others category"},
+    options={"groups": Option("group layout JSON", text),
+             "beta": Option("others sampling ratio (number, n, all)", beta),
+             "background_group": Option("use G0", truthy), "others": Option("use the others category", truthy)},
     needs=("groups",),
 )

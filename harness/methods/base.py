@@ -1,9 +1,18 @@
-"""What a method module provides: the hooks it changes in a detector's training config."""
+"""What a method module provides: the hooks it changes in a detector's training config, and its
+options, typed: each option's parser turns its text into a value or says why it cannot, so that a bad
+``--option`` is refused when the method is resolved, before any model or data is touched.
 
+No mmengine or torch at import: the command line resolves methods before its heavy imports.
+"""
+
+from __future__ import annotations
+
+import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from mmengine.config import Config
+if TYPE_CHECKING:
+    from mmengine.config import Config
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, str]:
@@ -21,6 +30,62 @@ def truthy(value: str) -> bool:
     if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
         raise ValueError(f"expected true or false, got {value!r}")
     return value.lower() in ("true", "1", "yes")
+
+
+def text(value: str) -> str:
+    """A non-empty string (a file name)."""
+    if not value:
+        raise ValueError("expected a non-empty value")
+    return value
+
+
+def number(low: float | None = None, high: float | None = None, low_open: bool = False,
+           high_open: bool = False) -> Callable[[str], float]:
+    """The parser of a finite number in [low, high]; ``low_open`` / ``high_open`` exclude the ends."""
+    def parse(value: str) -> float:
+        try:
+            result = float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if not math.isfinite(result):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        if low is not None and (result <= low if low_open else result < low):
+            raise ValueError(f"must be {'>' if low_open else '>='} {low:g}, got {value!r}")
+        if high is not None and (result >= high if high_open else result > high):
+            raise ValueError(f"must be {'<' if high_open else '<='} {high:g}, got {value!r}")
+        return result
+    return parse
+
+
+def numbers(low: float) -> Callable[[str], list[float]]:
+    """The parser of a non-empty space-separated list of finite numbers >= ``low``."""
+    one = number(low)
+
+    def parse(value: str) -> list[float]:
+        if not value.split():
+            raise ValueError("expected at least one number")
+        try:
+            return [one(part) for part in value.split()]
+        except ValueError as err:
+            raise ValueError(f"a space-separated list of numbers: {err}") from None
+    return parse
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a method: what it means (for errors and docs) and the parser of its text
+    (raises ValueError saying what is wrong)."""
+
+    description: str
+    parse: Callable[[str], object] = text
+
+
+class OptionError(ValueError):
+    """An unknown method option or a bad value; ``key`` names it."""
+
+    def __init__(self, key: str, message: str):
+        self.key, self.message = key, message
+        super().__init__(message)
 
 
 # The classifier of every box head: Faster/Mask R-CNN's one, or each of a cascade's three stages.
@@ -65,7 +130,8 @@ class Method:
             train (the pipeline then trains a baseline without that split for it): a bool, or
             (options) -> bool when it depends on the run's options (one fixed tau chooses nothing);
             ask :meth:`needs_heldout`.
-        options: the option names the hooks accept, with their meaning.
+        options: the options the hooks accept: name -> :class:`Option` (meaning and parser); the hooks
+            get the values as text, checked by :meth:`check_options`.
         needs: input files a run needs beyond its data and starting model, by kind; the pipeline builds
             each and passes its path as the option of the same name. Known kinds: ``"groups"`` (a group
             layout of the groups stage; the run names the layout, see :mod:`harness.runs`).
@@ -79,8 +145,22 @@ class Method:
     configure_training: Callable[[Config, dict], None] = no_change
     posthoc: Callable | None = None
     selects_on_heldout: bool | Callable[[dict], bool] = False
-    options: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Option] = field(default_factory=dict)
     needs: tuple[str, ...] = ()
+
+    def check_options(self, options: dict[str, str]) -> dict[str, object]:
+        """The values of ``options`` parsed by their :class:`Option`; an :class:`OptionError` names the
+        first unknown option or bad value."""
+        parsed = {}
+        for key, value in options.items():
+            if key not in self.options:
+                raise OptionError(key, f"method {self.name} has no option {key!r}; "
+                                       f"known: {', '.join(sorted(self.options)) or 'none'}")
+            try:
+                parsed[key] = self.options[key].parse(value)
+            except ValueError as err:
+                raise OptionError(key, f"method {self.name}: option {key}: {err}") from None
+        return parsed
 
     def needs_heldout(self, options: dict) -> bool:
         """Whether a run with these options chooses a hyper-parameter on a held-out split of train."""

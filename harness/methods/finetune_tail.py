@@ -10,7 +10,7 @@ the filtered train file into the run's work dir.
 from pathlib import Path
 
 from harness.io import read_json, write_json_atomic
-from harness.methods.base import Method
+from harness.methods.base import Method, Option, number
 from harness.methods.training_data import data_threshold, rescale_schedule, train_file, train_stats
 
 
@@ -41,5 +41,6 @@ METHOD = Method(
     description="the baseline fine-tuned on tail-category images, all parameters (paper Table 1, row 3)",
     needs_init=True,
     configure_training=configure_training,
-    options={"max_count": "tail = fewer train instances than this, paper scale (100)"},
+    options={"max_count": Option("tail = fewer train instances than this, paper scale (100)",
+                                 number(0, low_open=True))},
 )

@@ -10,7 +10,7 @@ docs/paper-release-and-us.md, "Focal loss: the release's targets"), so the paper
 ``release_targets=true`` trains on the release's targets instead (run ``focal_release``).
 """
 
-from harness.methods.base import Method, set_classification_loss, truthy
+from harness.methods.base import Method, Option, number, set_classification_loss, truthy
 
 
 def release_targets_option(options: dict) -> bool:
@@ -34,7 +34,8 @@ METHOD = Method(
     description="sigmoid focal loss on the softmax classifier's logits, all parameters (paper Table 1, row 8)",
     needs_init=True,
     configure=configure,
-    options={"gamma": "focusing parameter (2)", "alpha": "positive weight (0.25)",
-             "release_targets": "true: train on the released code's broken targets "
-                                "(docs/paper-release-and-us.md) instead of the one-hot labels (false)"},
+    options={"gamma": Option("focusing parameter (2)", number(0)),
+             "alpha": Option("positive weight (0.25)", number(0, 1)),
+             "release_targets": Option("true: train on the released code's broken targets "
+                                       "(docs/paper-release-and-us.md) instead of the one-hot labels (false)", truthy)},
 )

@@ -6,7 +6,7 @@ mmdet's CrossEntropyLoss with ``class_weight`` averages)."""
 import numpy as np
 
 from harness.algorithms.class_weights import inverse_frequency_weights, with_background
-from harness.methods.base import Method, box_heads
+from harness.methods.base import Method, Option, box_heads, number
 from harness.methods.training_data import train_file, train_stats
 
 
@@ -36,5 +36,6 @@ METHOD = Method(
     description="inverse-frequency class weights on the cross-entropy, all parameters (paper Table 1, row 6)",
     needs_init=True,
     configure_training=configure_training,
-    options={"low": "lower clip of the weights (0.1)", "high": "upper clip (5)"},
+    options={"low": Option("lower clip of the weights (0.1)", number(0, low_open=True)),
+             "high": Option("upper clip (5)", number(0, low_open=True))},
 )

@@ -4,7 +4,7 @@ w_c = (1 - beta) / (1 - beta^n_c), beta = 0.999, divided by their mean, clipped 
 background 1. The release used 4 images per GPU at the same lr; we keep the baseline's batch."""
 
 from harness.algorithms.class_weights import effective_number_weights, with_background
-from harness.methods.base import CLASSIFIERS, Method
+from harness.methods.base import CLASSIFIERS, Method, Option, number
 from harness.methods.reweight import category_counts, set_class_weights
 
 
@@ -21,5 +21,7 @@ METHOD = Method(
     needs_init=True,
     trainable=CLASSIFIERS,
     configure_training=configure_training,
-    options={"beta": "effective-number beta (0.999)", "low": "lower clip (0.1)", "high": "upper clip (5)"},
+    options={"beta": Option("effective-number beta (0.999)", number(0, 1, high_open=True)),
+             "low": Option("lower clip (0.1)", number(0, low_open=True)),
+             "high": Option("upper clip (5)", number(0, low_open=True))},
 )

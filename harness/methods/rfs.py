@@ -12,7 +12,7 @@ v0.5 (t x 56,740 train images) is mapped through the count scaling and divided b
 
 from harness.algorithms.repeat_factors import scaled_threshold
 from harness.io import read_json
-from harness.methods.base import Method
+from harness.methods.base import Method, Option, number
 from harness.methods.training_data import data_scale, train_file, train_stats
 
 LVIS_V05_TRAIN_IMAGES = 56740  # with at least one annotation (docs/paper-release-and-us.md#shared-faster-r-cnn-setup)
@@ -37,5 +37,5 @@ METHOD = Method(
     name="rfs",
     description="repeat factor sampling, t = 0.001, trained like the baseline (paper Table 1, row 4)",
     configure_training=configure_training,
-    options={"threshold": "repeat threshold t on the paper's scale (0.001)"},
+    options={"threshold": Option("repeat threshold t on the paper's scale (0.001)", number(0, low_open=True))},
 )

@@ -4,7 +4,7 @@ by a randomly initialised one sized by the loss (mmdet's ``SeesawLoss``: C + 2 l
 pair plus the categories), and train only that classifier with the baseline's schedule.
 """
 
-from harness.methods.base import CLASSIFIERS, Method, box_heads
+from harness.methods.base import CLASSIFIERS, Method, Option, box_heads, number
 
 
 def configure(cfg, options: dict) -> None:
@@ -20,5 +20,6 @@ METHOD = Method(
     needs_init=True,
     trainable=CLASSIFIERS,
     configure=configure,
-    options={"p": "mitigation factor exponent (0.8)", "q": "compensation factor exponent (2)"},
+    options={"p": Option("mitigation factor exponent (0.8)", number(0)),
+             "q": Option("compensation factor exponent (2)", number(0))},
 )

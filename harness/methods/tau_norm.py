@@ -8,20 +8,15 @@ baseline trained without it (run ``tau_norm_release``: tau = 1, docs/paper-relea
 "tau-norm: tau = 1 and the background row").
 """
 
-from harness.methods.base import Method
+from harness.methods.base import Method, Option, numbers
 
 DEFAULT_TAUS = "0 0.25 0.5 0.75 1 1.25 1.5 2"
-TAUS_OPTION = "candidate tau values, space-separated (0 0.25 ... 2); one value: tau fixed, no held-out selection"
+TAUS_OPTION = Option("candidate tau values, space-separated (0 0.25 ... 2); one value: tau fixed, no held-out "
+                     "selection", numbers(0))
 
 
 def parse_taus(options: dict) -> list[float]:
-    try:
-        taus = [float(t) for t in options.get("taus", DEFAULT_TAUS).split()]
-    except ValueError:
-        raise ValueError(f"taus is a space-separated list of numbers, got {options['taus']!r}") from None
-    if not taus or any(t < 0 for t in taus):
-        raise ValueError("taus must be non-negative numbers")
-    return taus
+    return TAUS_OPTION.parse(options.get("taus", DEFAULT_TAUS))
 
 
 def selects_tau(options: dict) -> bool:

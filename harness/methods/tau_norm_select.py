@@ -6,9 +6,7 @@ chosen like :mod:`tau_norm`'s (:class:`harness.models.posthoc_heads.TauSelectBBo
 candidate fixes it without held-out selection (run ``tau_norm_select_release``: tau = 1, the default of
 the release's select script, docs/paper-release-and-us.md)."""
 
-import torch
-
-from harness.methods.base import Method
+from harness.methods.base import Method, Option, number
 from harness.methods.tau_norm import TAUS_OPTION, choose_and_apply, selects_tau
 from harness.methods.training_data import data_threshold
 
@@ -21,6 +19,8 @@ def configure(cfg, options: dict) -> None:
 
 
 def set_tau(model, tau: float, context, max_count: float) -> None:
+    import torch
+
     from harness.algorithms.tau_norm import tau_normalise
 
     head = model.roi_head.bbox_head
@@ -44,5 +44,6 @@ METHOD = Method(
     posthoc=posthoc,
     selects_on_heldout=selects_tau,
     options={"taus": TAUS_OPTION,
-             "max_count": "tail = fewer train instances than this, paper scale (100)"},
+             "max_count": Option("tail = fewer train instances than this, paper scale (100)",
+                                 number(0, low_open=True))},
 )

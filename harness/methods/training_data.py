@@ -1,11 +1,15 @@
 """What the training-side hooks of several methods read: the train file's category statistics and
 its count scaling (paper-scale thresholds -> the data set's), and schedule rescaling."""
 
-from functools import lru_cache
+from __future__ import annotations
 
-from mmengine.config import Config
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from harness.data.category_stats import CategoryStats, load_category_stats
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
 
 
 def train_file(cfg: Config) -> str:

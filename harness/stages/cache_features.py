@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> None:
     from mmdet.registry import MODELS
     from mmengine.runner import Runner
 
-    from harness.engine.checkpoints import load_exported
+    from harness.engine.checkpoints import load_exported, load_weights
     from harness.engine.feature_cache import build_cache, fixed_views
     from harness.engine.mm_config import training_config
     from harness.io import atomic_path
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> None:
     cfg = training_config(args.model_config, args.train_ann, args.images, "unused", 0, "unused",
                           load_from=args.checkpoint)
     model = MODELS.build(cfg.model)
-    model.load_state_dict(load_exported(args.checkpoint)["state_dict"])
+    load_weights(model, load_exported(args.checkpoint), args.checkpoint)
     model.to(device)
     loaders = {view: Runner.build_dataloader(loader) for view, loader in fixed_views(cfg.train_dataloader).items()}
     start = time.time()

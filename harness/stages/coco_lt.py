@@ -8,6 +8,7 @@ import argparse
 
 from harness.data.coco_lt import (
     PROFILE_BIN_EDGES, is_coco_2017, positive_counts, report, subsample, targets_by_id, targets_by_rank)
+from harness import validate
 from harness.errors import InputError
 from harness.io import read_json, write_json_atomic
 
@@ -27,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.seed < 0:
+        raise InputError("--seed", None, f"must be >= 0, got {args.seed}")
+    if args.min_count < 1:
+        raise InputError("--min-count", None, f"must be >= 1, got {args.min_count}")
     source = read_json(args.source, "COCO-format source")
     profile_data = read_json(args.profile, "COCO-LT profile")
     for where, data in ((args.source, source), (args.profile, profile_data)):
@@ -34,9 +39,15 @@ def run(args: argparse.Namespace) -> None:
             raise InputError(where, "categories", "missing or empty: a source without categories")
     if "annotations" not in source or "images" not in source:
         raise InputError(args.source, "annotations/images", "missing: not a COCO-format annotation file")
+    validate.ground_truth(source, args.source)
+    validate.category_statistics(profile_data, args.profile)
+    if "annotations" in profile_data:
+        raise InputError(args.profile, "annotations", "a COCO-LT profile lists categories with instance_count, "
+                                                      "not annotations")
     profile = {c["id"]: c["instance_count"] for c in profile_data["categories"]}
     source_ids = {c["id"] for c in source["categories"]}
     match = args.match if args.match != "auto" else ("id" if is_coco_2017(source_ids) else "rank")
+    _check_profile(profile_data["categories"], args.profile, match == "rank")
     try:
         if match == "id":
             targets, scaling, edges = targets_by_id(profile, source_ids), None, list(PROFILE_BIN_EDGES)
@@ -58,3 +69,12 @@ def run(args: argparse.Namespace) -> None:
     per_bin = [sum(r["bin"] == k for r in rows) for k in (1, 2, 3, 4)]
     print(f"coco-lt ({match}): {len(result['images'])} images, {sum(r['achieved'] for r in rows)} instances, "
           f"categories per bin {per_bin}, edges {edges}, {len(short)} below target")
+
+
+def _check_profile(categories: list[dict], path: str, by_rank: bool) -> None:
+    """COCO-LT counts are >= 1 and, matched by rank, not all equal (mapped in log space)."""
+    for i, cat in enumerate(categories):
+        if cat["instance_count"] < 1:
+            raise InputError(path, f"categories[{i}].instance_count", f"must be >= 1, got {cat['instance_count']}")
+    if by_rank and len({cat["instance_count"] for cat in categories}) < 2:
+        raise InputError(path, "categories[].instance_count", "all counts are equal: not a long-tail profile")

@@ -9,7 +9,8 @@ from collections import Counter
 
 import pandas as pd
 
-from harness.algorithms.group_layout import bin_ranges, count_bin, format_range, validate_thresholds
+from harness import validate
+from harness.algorithms.group_layout import bin_ranges, count_bin, format_range
 from harness.data.category_stats import category_stats_from_data
 from harness.errors import InputError
 from harness.io import atomic_path, read_json, write_json_atomic
@@ -27,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     train, val = read_json(args.train, "train annotations"), read_json(args.val, "val annotations")
+    validate.ground_truth(train, args.train)
+    validate.ground_truth(val, args.val)
     thresholds = _thresholds(args, train)
     table = category_table(train, val, args.train, thresholds)
     summary = summarise(train, val, table, thresholds)
@@ -38,13 +41,13 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _thresholds(args, train) -> tuple:
-    raw = args.thresholds if args.thresholds else train.get("info", {}).get("bin_thresholds")
-    if raw is None:
+    if args.thresholds:
+        thresholds = validate.bin_thresholds(args.thresholds, "--thresholds")
+    elif train.get("info", {}).get("bin_thresholds") is None:
         raise InputError(args.train, "info.bin_thresholds", "missing; pass --thresholds")
-    try:
-        return validate_thresholds([int(t) if float(t).is_integer() else t for t in raw])
-    except ValueError as err:
-        raise InputError(args.train, "info.bin_thresholds", str(err)) from None
+    else:
+        thresholds = validate.bin_thresholds(train["info"]["bin_thresholds"], args.train, "info.bin_thresholds")
+    return tuple(int(t) if float(t).is_integer() else t for t in thresholds)
 
 
 def category_table(train: dict, val: dict, train_path, thresholds) -> pd.DataFrame:

@@ -15,9 +15,11 @@ Every run evaluated on the same val images with the same seed gets the same resa
 """
 
 import argparse
+import zipfile
 
 import numpy as np
 
+from harness import validate
 from harness.errors import InputError
 from harness.io import read_json, write_json_atomic
 
@@ -46,23 +48,21 @@ def run(args: argparse.Namespace) -> None:
     from harness.eval.ap import evaluate_detections, summary_metrics
     from harness.eval.bins import require_bins_for, train_bins
     from harness.eval.bootstrap import bootstrap_metrics, image_ids_digest, match_detections, resample_counts
-    from harness.eval.detections import check_detections
     from harness.eval.proposal_accuracy import proposal_accuracy
 
-    gt = read_json(args.gt, "ground truth")
-    for field in ("images", "annotations", "categories"):
-        if not isinstance(gt, dict) or field not in gt:
-            raise InputError(args.gt, field, "missing: not an LVIS/COCO annotation file")
     if args.replicates < 1:
         raise InputError("--replicates", None, f"must be >= 1, got {args.replicates}")
     if args.bootstrap_seed < 0:
         raise InputError("--bootstrap-seed", None, f"must be >= 0, got {args.bootstrap_seed}")
+    gt = read_json(args.gt, "ground truth")
     raw = read_json(args.dets, "detections file")
     iou_types = args.iou_type or _default_iou_types(raw)
-    dets = check_detections(raw, gt, args.dets, iou_types, args.keep_degenerate_boxes)
+    validate.ground_truth(gt, args.gt, with_segmentation="segm" in iou_types)
+    dets = validate.detections(raw, gt, args.dets, iou_types, args.keep_degenerate_boxes)
     stats = args.train_stats or args.gt
     thresholds, bins = train_bins(stats, args.thresholds)
     require_bins_for([c["id"] for c in gt["categories"]], bins, stats)
+    proposals = _load_proposals(args.proposals, gt) if args.proposals else None
     image_ids = [image["id"] for image in gt["images"]]
     counts = resample_counts(image_ids, args.replicates, args.bootstrap_seed) if args.bootstrap else None
     metrics, replicates = {"thresholds": list(thresholds)}, {}
@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> None:
         if counts is not None:
             boot = bootstrap_metrics(match_detections(evaluation), counts, bins, len(thresholds) + 1)
             replicates.update({f"{k}{suffix}": v.tolist() for k, v in boot.items()})
-    if args.proposals:
-        metrics.update(proposal_accuracy(gt, _load_proposals(args.proposals), bins, len(thresholds) + 1))
+    if proposals is not None:
+        metrics.update(proposal_accuracy(gt, proposals, bins, len(thresholds) + 1))
     if args.bootstrap:
         write_json_atomic(args.bootstrap, {
             "replicates": args.replicates, "seed": args.bootstrap_seed, "num_images": counts.shape[1],
@@ -92,12 +92,20 @@ def _default_iou_types(dets) -> list[str]:
     return ["bbox", "segm"] if isinstance(first, dict) and "segmentation" in first else ["bbox"]
 
 
-def _load_proposals(path: str) -> dict:
+def _load_proposals(path: str, gt: dict) -> dict:
+    """The arrays of a proposals file (.npz), checked by :func:`harness.validate.proposals`."""
     try:
-        with np.load(path) as data:
-            proposals = {key: data[key] for key in ("image_ids", "boxes", "labels")}
-    except (OSError, ValueError, KeyError) as err:
-        raise InputError(path, None, f"not a proposals file with image_ids, boxes, labels: {err}") from None
-    if proposals["boxes"].ndim != 2 or proposals["boxes"].shape[1] != 4:
-        raise InputError(path, "boxes", f"must have shape (P, 4), got {proposals['boxes'].shape}")
-    return proposals
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise InputError(path, None, f"not a proposals file (.npz with image_ids, boxes, labels): {err}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InputError(path, None, "not a proposals file: a single array, not an .npz with image_ids, boxes, labels")
+    with data:
+        missing = [key for key in ("image_ids", "boxes", "labels") if key not in data.files]
+        if missing:
+            raise InputError(path, missing[0], "missing: not a proposals file with image_ids, boxes, labels")
+        try:
+            arrays = {key: data[key] for key in ("image_ids", "boxes", "labels")}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise InputError(path, None, f"unreadable proposals file: {err}") from None
+    return validate.proposals(arrays, gt, path)

@@ -11,7 +11,7 @@ replicates (:mod:`harness.report.gains`). --html writes a table fragment for the
 
 import argparse
 
-HELP = "every run minus its model's baseline: gain, per-seed gains and 95 % interval (percent points)"
+HELP = "every run minus its model's baseline: gain, per-seed gains and 95 %% interval (percent points)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

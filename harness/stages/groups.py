@@ -5,7 +5,8 @@
 
 import argparse
 
-from harness.algorithms.group_layout import build_group_layout, layout_to_json, validate_thresholds
+from harness import validate
+from harness.algorithms.group_layout import build_group_layout, layout_to_json
 from harness.data.category_stats import load_category_stats
 from harness.errors import InputError
 from harness.io import write_json_atomic
@@ -31,10 +32,7 @@ def count_threshold(text: str) -> int | float:
 
 
 def run(args: argparse.Namespace) -> None:
-    try:
-        thresholds = validate_thresholds(args.thresholds)
-    except ValueError as err:
-        raise InputError("--thresholds", None, str(err)) from None
+    thresholds = validate.bin_thresholds(args.thresholds, "--thresholds")
     stats = load_category_stats(args.stats)
     reference = thresholds
     if args.paper_scale and stats.count_scaling is not None:

@@ -38,15 +38,13 @@ def split_images(data: dict, fraction: float, seed: int) -> tuple[dict, dict]:
 
 
 def run(args: argparse.Namespace) -> None:
+    from harness import validate
     from harness.errors import InputError
     from harness.io import read_json, write_json_atomic
 
     if not 0 < args.fraction < 1:
         raise InputError("--fraction", None, f"must be between 0 and 1, got {args.fraction}")
-    data = read_json(args.train, "train annotations")
-    for field in ("images", "annotations", "categories"):
-        if field not in data:
-            raise InputError(args.train, field, "missing: not an LVIS/COCO annotation file")
+    data = validate.ground_truth(read_json(args.train, "train annotations"), args.train)
     if len(data["images"]) < 2:
         raise InputError(args.train, "images", "need at least 2 images to hold one out")
     fit, heldout = split_images(data, args.fraction, args.seed)

@@ -64,16 +64,13 @@ def _method_model(model_config, init, ann, images, method, options):
     may be missing from the baseline."""
     from mmdet.registry import MODELS
 
-    from harness.engine.checkpoints import load_exported
+    from harness.engine.checkpoints import load_exported, load_weights
     from harness.engine.mm_config import inference_config
 
     cfg = inference_config(model_config, ann, images, method, options)
     model = MODELS.build(cfg.model)
     baseline = load_exported(init)
-    missing, unexpected = model.load_state_dict(baseline["state_dict"], strict=False)
-    if unexpected or any(not key.endswith(("class_means", "tau_weight", "tail_mask")) for key in missing):
-        raise InputError(init, "state_dict", f"not a baseline of {model_config}: missing {missing[:3]}, "
-                                             f"unexpected {unexpected[:3]}")
+    load_weights(model, baseline, init, may_miss=("class_means", "tau_weight", "tail_mask"))
     model.eval()
     return model, cfg, baseline
 

@@ -25,11 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    method, options = resolve_method(args)  # a bad --option fails here, before the heavy imports
+
     import numpy as np
     from mmdet.registry import MODELS
     from mmengine.runner import Runner
 
-    from harness.engine.checkpoints import load_exported
+    from harness import validate
+    from harness.engine.checkpoints import load_exported, load_weights
     from harness.engine.mm_config import inference_config
     from harness.engine.predict import predict
     from harness.errors import InputError
@@ -39,15 +42,15 @@ def run(args: argparse.Namespace) -> None:
     device = select_device(args.threads)
     record = StageRecord.for_command("predict", args, device=device)
     checkpoint = load_exported(args.checkpoint)
-    method, options = resolve_method(args)
+    ann = validate.ground_truth(read_json(args.ann, "annotations to predict"), args.ann)
     cfg = inference_config(args.model_config, args.ann, args.images, method, options)
-    category_ids = sorted(c["id"] for c in read_json(args.ann)["categories"])
+    category_ids = sorted(c["id"] for c in ann["categories"])
     trained_classes = checkpoint.get("meta", {}).get("classes")
     names = list(cfg.test_dataloader.dataset.metainfo["classes"])
     if trained_classes and trained_classes != names:
         raise InputError(args.checkpoint, "meta.classes", f"the model was trained on other classes than {args.ann}'s")
     model = MODELS.build(cfg.model)
-    model.load_state_dict(checkpoint["state_dict"])
+    load_weights(model, checkpoint, args.checkpoint)
     model.to(device)
     start = time.time()
     detections, proposals = predict(model, Runner.build_dataloader(cfg.test_dataloader), category_ids)

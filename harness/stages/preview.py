@@ -8,6 +8,7 @@ import argparse
 import cv2
 import numpy as np
 
+from harness import validate
 from harness.errors import InputError
 from harness.io import atomic_path, read_json
 
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    data = read_json(args.ann, "annotation file")
+    data = validate.ground_truth(read_json(args.ann, "annotation file"), args.ann)
     names = {c["id"]: c.get("name", str(c["id"])) for c in data["categories"]}
     tiles = [_tile(image, data["annotations"], names, args) for image in data["images"][: args.count]]
     if not tiles:

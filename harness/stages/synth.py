@@ -6,6 +6,7 @@
 """
 
 import argparse
+import math
 import shutil
 import time
 from pathlib import Path
@@ -52,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     from harness.data.synthetic.datasets import SceneParams
 
+    _check_like_the_profile(args)
     _check_sizes(args)
     scene = SceneParams(args.image_size, tuple(args.object_size), args.max_objects)
     record = StageRecord.for_command("synth", args, seed=args.seed)
@@ -97,6 +99,62 @@ def _generate(args, scene, work: Path):
         return make_lvis_shaped(list(reference), params, scene, scaling, work, args.seed)
     except ValueError as err:
         raise InputError("--num-categories", None, str(err)) from None
+
+
+def _profile_section(args) -> dict:
+    """The options as a profile's ``synthetic`` section holds them (this kind's section only)."""
+    kind = {"num_categories": args.num_categories}
+    if args.kind == "lvis":
+        kind.update(min_categories_per_bin=args.min_categories_per_bin, val_ratio=args.val_ratio,
+                    val_min=args.val_min, val_max=args.val_max, not_exhaustive_fraction=args.not_exhaustive_fraction,
+                    negatives_per_image=args.negatives_per_image)
+    else:
+        kind.update(train_per_category=args.train_per_category, val_per_category=args.val_per_category,
+                    count_jitter=args.count_jitter)
+    return {"seed": args.seed, "count_scaling": {"first_threshold": args.first_threshold, "ratio": args.ratio},
+            "scene": {"image_size": args.image_size, "object_size": list(args.object_size),
+                      "max_objects": args.max_objects},
+            args.kind: kind}
+
+
+def _check_like_the_profile(args) -> None:
+    """The options a profile also sets are checked as the profile is (workflow/schemas/config.schema.yaml
+    ``synthetic`` and :func:`harness.config._check_synthetic`): finite, in range, [min, max] in order.
+    An error names the option's flag."""
+    import jsonschema
+
+    from harness.config import _check_synthetic, load_schema
+
+    section = _profile_section(args)
+    for path, value in _leaves(section):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(_flag(path), None, f"must be a finite number, got {value}")
+    schema = load_schema()["properties"]["synthetic"]
+    schema = {**schema, "required": [key for key in schema["required"] if key in section]}
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(section), key=lambda e: list(map(str, e.path)))
+    if errors:
+        raise InputError(_flag(list(errors[0].path)), None, errors[0].message)
+    try:
+        _check_synthetic(section, "synth")
+    except InputError as err:
+        raise InputError(_flag(err.field.split(".")), None, err.problem) from None
+
+
+def _leaves(node, path=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for value in node:
+            yield from _leaves(value, path)
+    else:
+        yield path, node
+
+
+def _flag(path) -> str:
+    """The command-line flag of a profile field path (``[..., "val_min"]`` -> ``--val-min``)."""
+    key = next((part for part in reversed(list(path)) if isinstance(part, str)), "seed")
+    return "--" + key.replace("_", "-")
 
 
 def _check_sizes(args) -> None:

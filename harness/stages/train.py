@@ -5,19 +5,32 @@
         --out MODEL.pth --log LOG.jsonl --meta META.json [--load-from MODEL.pth] [--epochs N]
 
 Without --load-from (and without a detector in the model config) the detector trains from scratch with
-the model config's ``scratch_schedule``, batch-norm statistics trained. Rerunning the same command after
-an interrupt continues from the last epoch checkpoint in WORK (rather than restarting). The output is an exported model (weights + plain metadata) that loads with
-``torch.load(weights_only=True)``; ``--load-from`` takes such a file (or any weights-only checkpoint).
+the model config's ``scratch_schedule``, batch-norm statistics trained. The output is an exported model
+(weights + plain metadata) that loads with ``torch.load(weights_only=True)``; ``--load-from`` takes such
+a file (or any weights-only checkpoint).
+
+Resuming: rerunning the same command after an interrupt (SIGTERM, a kill, a crash) continues from the
+latest readable ``epoch_N.pth`` in WORK, found by name, so a moved work dir resumes too; an unreadable
+latest checkpoint falls back to the one before it. The resumed training equals the uninterrupted one
+bit for bit on the CPU (same seed and threads): the checkpoints carry the random generators' states
+(:class:`harness.engine.hooks.RandomStateHook`). ``WORK/train.lock`` keeps a second training off the
+same work dir; ``WORK/processes.json`` lists every process's time, which meta.json reports.
 """
 
 import argparse
+import contextlib
+import fcntl
+import os
 import shutil
-import time
+import signal
 from pathlib import Path
 
 from harness.errors import InputError
 
 from harness.engine.device import add_method_arguments, add_threads_argument, resolve_method, select_device
+
+LOCK_NAME = "train.lock"
+PROCESS_LIST = "processes.json"  # every process that worked on the training: started, seconds, resumed_from_epoch
 
 HELP = "train a detector (mmengine Runner; CPU, or the GPU when present); resumable"
 
@@ -39,9 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from mmengine.runner import Runner, find_latest_checkpoint
-
-    from harness.engine.checkpoints import export_model, load_exported, trust_checkpoints_in
+    from harness.engine.checkpoints import epoch_checkpoints, export_model, latest_readable_checkpoint, load_exported
+    from harness.engine.hooks import read_process_entries
     from harness.engine.mm_config import training_config
     from harness.io import atomic_path
     from harness.provenance import StageRecord
@@ -53,31 +65,123 @@ def run(args: argparse.Namespace) -> None:
         raise InputError("--load-from", None, f"method {method.name} starts from a trained model: pass --load-from")
     # The epoch log lives in the work dir, which survives an interrupt (Snakemake deletes the outputs of
     # an incomplete job); the output copy is written once training has finished.
-    work_log = Path(args.work_dir) / "epochs.jsonl"
+    work_dir = Path(args.work_dir)
+    work_log = work_dir / "epochs.jsonl"
     cfg = training_config(args.model_config, args.train_ann, args.images, args.work_dir, args.seed,
                           str(work_log), args.epochs, method, options, args.stuff, args.load_from)
     if _loads_semantic_maps(cfg) and args.stuff is None:
         raise InputError("--stuff", None, f"{args.model_config} trains a semantic branch: pass the stuff map folder")
-    latest = find_latest_checkpoint(args.work_dir) if Path(args.work_dir).is_dir() else None
-    if latest:
-        print(f"train: resuming from {latest}")
-        cfg.resume, cfg.load_from = True, None
-    elif args.load_from:
+    if args.load_from and not epoch_checkpoints(work_dir):
         load_exported(args.load_from)  # fails clearly on a missing or foreign file before any work
-        cfg.resume = False  # training_config already made args.load_from the config's load_from
-    start = time.time()
-    with trust_checkpoints_in(args.work_dir):
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-    final = find_latest_checkpoint(args.work_dir)
+    with work_dir_lock(work_dir):
+        latest = latest_readable_checkpoint(work_dir)
+        _train(cfg, latest, work_dir)
+        final = latest_readable_checkpoint(work_dir)
     if final is None:
         raise InputError(args.work_dir, None, "training finished without a checkpoint")
     with atomic_path(args.log) as tmp:
         shutil.copyfile(work_log, tmp)
     export_model(final, args.out, {"model_config": args.model_config, "seed": args.seed, "method": method.name,
                                    "options": options})
-    record.write(args.meta, epochs=cfg.train_cfg.max_epochs, train_seconds=round(time.time() - start, 1))
-    print(f"train: {cfg.train_cfg.max_epochs} epochs on {device} in {time.time() - start:.0f} s -> {args.out}")
+    processes = read_process_entries(work_dir / PROCESS_LIST)
+    train_seconds = round(sum(process["seconds"] for process in processes), 1)
+    record.write(args.meta, epochs=cfg.train_cfg.max_epochs, train_seconds=train_seconds, processes=processes,
+                 resumed=any(process["resumed_from_epoch"] is not None for process in processes))
+    print(f"train: {cfg.train_cfg.max_epochs} epochs on {device} in {train_seconds:.0f} s "
+          f"({len(processes)} process(es)) -> {args.out}")
+
+
+def _train(cfg, latest: Path | None, work_dir: Path) -> None:
+    """Run mmengine's Runner: from ``latest`` (an epoch checkpoint of ``work_dir``) if given, else from the
+    start (the config's load_from, if any). Records this process's time in the work dir's process list."""
+    from mmengine.runner import Runner
+
+    from harness.engine.checkpoints import atomic_checkpoint_saves, trust_checkpoints_in
+    from harness.engine.hooks import start_process_entry, update_process_seconds
+
+    resumed_from_epoch = checkpoint_epoch(latest) if latest else None
+    if latest:
+        print(f"train: resuming from {latest}")
+        # An explicit path: mmengine's own lookup reads last_checkpoint, an absolute path that goes
+        # stale when the work dir moves.
+        cfg.resume, cfg.load_from = True, str(latest)
+    else:
+        cfg.resume = False  # training_config made --load-from (if any) the config's load_from
+    make_resumable(cfg, work_dir)
+    start_process_entry(work_dir / PROCESS_LIST, resumed_from_epoch)
+    try:
+        with trust_checkpoints_in(work_dir), atomic_checkpoint_saves(work_dir), sigterm_as_exit():
+            Runner.from_cfg(cfg).train()
+    finally:
+        update_process_seconds(work_dir / PROCESS_LIST)
+
+
+def make_resumable(cfg, work_dir: Path) -> None:
+    """Edit a training config so that a resumed training equals the uninterrupted one.
+
+    Adds the hooks that save and restore random states (RandomStateHook) and count this process's time
+    (ProcessTimeHook). Data-loader workers, if any, start afresh each epoch and are seeded from torch's
+    generator (``seed_data_worker``): persistent workers would carry generator states across epochs that
+    no checkpoint holds, and mmengine's default seeding repeats the same worker seeds every epoch.
+    """
+    import harness.engine.hooks  # noqa: F401  (registers the hooks and seed_data_worker)
+
+    cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "RandomStateHook"},
+                        {"type": "ProcessTimeHook", "path": str(work_dir / PROCESS_LIST)}]
+    if cfg.train_dataloader.get("num_workers", 0) > 0:
+        cfg.train_dataloader.persistent_workers = False
+        cfg.train_dataloader.worker_init_fn = {"type": "seed_data_worker"}
+
+
+def checkpoint_epoch(path: Path) -> int:
+    """The epoch of an ``epoch_N.pth`` checkpoint, from its name."""
+    return int(path.stem.removeprefix("epoch_"))
+
+
+@contextlib.contextmanager
+def work_dir_lock(work_dir: Path):
+    """Hold ``work_dir/train.lock`` (an flock, released by the kernel even when the process is killed)
+    for the block; a second training on the same work dir is an :class:`InputError` naming the holder's
+    pid. A lock file left by a process that no longer holds it is taken over with a message."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / LOCK_NAME
+    with path.open("a+") as handle:
+        handle.seek(0)
+        holder = handle.read().strip()
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(work_dir, None, f"another training (pid {holder or 'unknown'}) is using this work "
+                                             f"dir ({path}); wait for it to finish or stop it") from None
+        if holder:
+            print(f"train: taking over the stale lock {path} of pid {holder}, which no longer holds it")
+        _write_lock(handle, f"{os.getpid()}\n")
+        try:
+            yield
+        finally:
+            _write_lock(handle, "")
+
+
+def _write_lock(handle, text: str) -> None:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(text)
+    handle.flush()
+
+
+@contextlib.contextmanager
+def sigterm_as_exit():
+    """Within the block, SIGTERM (Snakemake's, a scheduler's) raises SystemExit(143), so that cleanups
+    run: the process's time is recorded and the work dir lock released."""
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _loads_semantic_maps(cfg) -> bool:

@@ -19,5 +19,5 @@ rule coco_lt:
     benchmark:
         f"{RESULTS}/benchmarks/coco_lt.tsv"
     shell:
-        "{params.harness} coco-lt --source {input.source} --profile {input.profile} --out {output.train}"
-        " --report {output.report} --seed {params.seed} --min-count {params.min_count} > {log} 2>&1"
+        "{params.harness} coco-lt --source {input.source:q} --profile {input.profile:q} --out {output.train:q}"
+        " --report {output.report:q} --seed {params.seed} --min-count {params.min_count} > {log:q} 2>&1"

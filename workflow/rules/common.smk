@@ -8,7 +8,7 @@ import yaml
 
 from snakemake.exceptions import WorkflowError
 
-from harness.config import check_data_paths, validate_config
+from harness.config import check_data_paths, check_input_files, validate_config
 from harness.datasets import dataset_table
 from harness.errors import InputError
 from harness.methods import get_method
@@ -23,6 +23,7 @@ if not config:
 
 try:
     validate_config(config, f"profile {config.get('profile', '?')!r} (--configfile)")
+    check_input_files(config, f"profile {config.get('profile', '?')!r} (--configfile)")
     check_data_paths(config, f"profile {config.get('profile', '?')!r} (--configfile)")
 except InputError as err:
     raise WorkflowError(f"invalid config: {err}")
@@ -33,7 +34,7 @@ REPORT = f"{RESULTS}/report"  # tidy metrics, tables and claims of this profile
 PAPER_TABLES = ["table1", "table2", "table3", "table4", "table_coco_lt"]
 # The HTML report: reports/index.html for the embedded default, reports/<profile>/index.html otherwise.
 REPORT_HTML = "reports/index.html" if PROFILE == "default" else f"reports/{PROFILE}/index.html"
-HARNESS = f"{sys.executable} -m harness"  # the interpreter running Snakemake (.venv)
+HARNESS = f"{shlex.quote(sys.executable)} -m harness"  # the interpreter running Snakemake (.venv)
 # Threads of one torch job: half the cores, so two jobs run side by side. On 2 CPU cores two 1-thread
 # trainings do 1.6x the work of one 2-thread training (0.20 s vs 0.16 s per iteration each).
 JOB_THREADS = max(1, workflow.cores // 2)
@@ -160,7 +161,7 @@ def selection_inputs(wc):
 
 def train_method_options(wc, input):
     """`method_options` plus the model a method starts from."""
-    init = f" --load-from {input.init}" if "init" in input.keys() else ""
+    init = f" --load-from {shlex.quote(input.init)}" if "init" in input.keys() else ""
     return method_options(wc, input) + init
 
 
@@ -209,7 +210,7 @@ def synth_options(wildcards):
         **synthetic["count_scaling"],
         **synthetic[wildcards.synthetic],
     }
-    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
+    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())  # numbers only
 
 
 def run_outputs():

@@ -17,8 +17,8 @@ rule dataset_stats:
     benchmark:
         f"{RESULTS}/benchmarks/dataset_stats/{{dataset}}.tsv"
     shell:
-        "{params.harness} dataset-stats --train {input.train} --val {input.val} {params.bins}"
-        " --categories-csv {output.categories} --summary {output.summary} > {log} 2>&1"
+        "{params.harness} dataset-stats --train {input.train:q} --val {input.val:q} {params.bins}"
+        " --categories-csv {output.categories:q} --summary {output.summary:q} > {log:q} 2>&1"
 
 
 rule preview:
@@ -36,4 +36,4 @@ rule preview:
     benchmark:
         f"{RESULTS}/benchmarks/preview/{{dataset}}.tsv"
     shell:
-        "{params.harness} preview --ann {input.train} --images {input.images} --out {output} > {log} 2>&1"
+        "{params.harness} preview --ann {input.train:q} --images {input.images:q} --out {output:q} > {log:q} 2>&1"

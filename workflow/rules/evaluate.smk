@@ -22,10 +22,10 @@ rule evaluate:
     benchmark:
         f"{RUN}/benchmarks/evaluate.tsv"
     shell:
-        "{params.harness} evaluate --gt {input.val} --dets {input.dets} --train-stats {input.train}"
-        " --proposals {input.proposals} {params.bins} --out {output.metrics}"
-        " --bootstrap {output.bootstrap} --replicates {params.replicates} --bootstrap-seed {params.bootstrap_seed}"
-        " > {log} 2>&1"
+        "{params.harness} evaluate --gt {input.val:q} --dets {input.dets:q} --train-stats {input.train:q}"
+        " --proposals {input.proposals:q} {params.bins} --out {output.metrics:q}"
+        " --bootstrap {output.bootstrap:q} --replicates {params.replicates} --bootstrap-seed {params.bootstrap_seed}"
+        " > {log:q} 2>&1"
 
 
 rule weight_norms:
@@ -44,5 +44,5 @@ rule weight_norms:
     benchmark:
         f"{RUN}/benchmarks/weight_norms.tsv"
     shell:
-        "{params.harness} weight-norms --checkpoint {input.model} --train-stats {input.train}"
-        " --out {output.norms} --summary {output.summary} > {log} 2>&1"
+        "{params.harness} weight-norms --checkpoint {input.model:q} --train-stats {input.train:q}"
+        " --out {output.norms:q} --summary {output.summary:q} > {log:q} 2>&1"

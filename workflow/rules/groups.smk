@@ -17,5 +17,5 @@ rule groups:
     benchmark:
         f"{RESULTS}/benchmarks/groups/{{dataset}}/{{layout}}.tsv"
     shell:
-        "{params.harness} groups --stats {input.stats} --thresholds {params.thresholds} --paper-scale"
-        " --out {output} > {log} 2>&1"
+        "{params.harness} groups --stats {input.stats:q} --thresholds {params.thresholds} --paper-scale"
+        " --out {output:q} > {log:q} 2>&1"

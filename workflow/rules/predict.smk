@@ -25,6 +25,6 @@ rule predict:
     benchmark:
         f"{RUN}/benchmarks/predict.tsv"
     shell:
-        "{params.harness} predict --model-config {input.model_config} --checkpoint {input.model}"
-        " --ann {input.val} --images {input.images} --dets {output.dets} --proposals {output.proposals}"
-        " --meta {output.meta} --threads {threads} {params.method} > {log} 2>&1"
+        "{params.harness} predict --model-config {input.model_config:q} --checkpoint {input.model:q}"
+        " --ann {input.val:q} --images {input.images:q} --dets {output.dets:q} --proposals {output.proposals:q}"
+        " --meta {output.meta:q} --threads {threads} {params.method} > {log:q} 2>&1"

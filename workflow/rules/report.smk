@@ -20,9 +20,9 @@ rule figure1:
     benchmark:
         f"{RESULTS}/benchmarks/figure1.tsv"
     shell:
-        "{params.harness} figure1 --norms {input.norms} --summaries {input.summaries}"
+        "{params.harness} figure1 --norms {input.norms:q} --summaries {input.summaries:q}"
         " --titles {params.titles}"
-        " --png {output.png} --svg {output.svg} > {log} 2>&1"
+        " --png {output.png:q} --svg {output.svg:q} > {log:q} 2>&1"
 
 
 
@@ -43,8 +43,8 @@ rule aggregate:
     log:
         f"{RESULTS}/logs/aggregate.log",
     shell:
-        "{params.harness} aggregate --runs {params.runs} --profile {params.profile} --out {output.tidy}"
-        " --bootstrap-out {output.bootstrap} > {log} 2>&1"
+        "{params.harness} aggregate --runs {params.runs:q} --profile {params.profile:q} --out {output.tidy:q}"
+        " --bootstrap-out {output.bootstrap:q} > {log:q} 2>&1"
 
 
 rule tables:
@@ -64,8 +64,8 @@ rule tables:
     log:
         f"{RESULTS}/logs/tables.log",
     shell:
-        "{params.harness} tables --tidy {input.tidy} --spec {input.spec} --paper-dir configs/paper"
-        " --out-dir {params.out_dir} > {log} 2>&1"
+        "{params.harness} tables --tidy {input.tidy:q} --spec {input.spec:q} --paper-dir configs/paper"
+        " --out-dir {params.out_dir:q} > {log:q} 2>&1"
 
 
 rule claims:
@@ -83,8 +83,8 @@ rule claims:
     log:
         f"{RESULTS}/logs/claims.log",
     shell:
-        "{params.harness} claims --tidy {input.tidy} --claims {input.claims} --bootstrap {input.bootstrap}"
-        " --out {output.json} --csv {output.csv} > {log} 2>&1"
+        "{params.harness} claims --tidy {input.tidy:q} --claims {input.claims:q} --bootstrap {input.bootstrap:q}"
+        " --out {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"
 
 
 rule gains:
@@ -101,8 +101,8 @@ rule gains:
     log:
         f"{RESULTS}/logs/gains.log",
     shell:
-        "{params.harness} gains --tidy {input.tidy} --bootstrap {input.bootstrap} --out {output.csv}"
-        " --html {output.html} > {log} 2>&1"
+        "{params.harness} gains --tidy {input.tidy:q} --bootstrap {input.bootstrap:q} --out {output.csv:q}"
+        " --html {output.html:q} > {log:q} 2>&1"
 
 
 rule figure2:
@@ -119,8 +119,8 @@ rule figure2:
     log:
         f"{RESULTS}/logs/figure2.log",
     shell:
-        "{params.harness} figure2 --groups {input} --beta {params.beta} --png {output.png} --svg {output.svg}"
-        " > {log} 2>&1"
+        "{params.harness} figure2 --groups {input:q} --beta {params.beta} --png {output.png:q} --svg {output.svg:q}"
+        " > {log:q} 2>&1"
 
 
 rule figure3:
@@ -135,15 +135,17 @@ rule figure3:
         svg=f"{RESULTS}/figures/figure3.svg",
     params:
         harness=HARNESS,
-        norms=lambda wc, input: " ".join(f"{label}={path}" for label, path in zip(FIGURE3_RUNS, input.norms)),
-        bins=lambda wc, input: bin_thresholds(FIGURES["figure3"]["dataset"]) or f"--stats {input.train}",
+        norms=lambda wc, input: " ".join(
+            shlex.quote(f"{label}={path}") for label, path in zip(FIGURE3_RUNS, input.norms)
+        ),
+        bins=lambda wc, input: bin_thresholds(FIGURES["figure3"]["dataset"]) or f"--stats {shlex.quote(input.train)}",
     conda:
         ENV
     log:
         f"{RESULTS}/logs/figure3.log",
     shell:
-        "{params.harness} figure3 --norms {params.norms} {params.bins} --png {output.png} --svg {output.svg}"
-        " > {log} 2>&1"
+        "{params.harness} figure3 --norms {params.norms} {params.bins} --png {output.png:q} --svg {output.svg:q}"
+        " > {log:q} 2>&1"
 
 
 rule figure4:
@@ -160,7 +162,8 @@ rule figure4:
     log:
         f"{RESULTS}/logs/figure4.log",
     shell:
-        "{params.harness} figure4 --tidy {input} --runs {params.runs} --png {output.png} --svg {output.svg} > {log} 2>&1"
+        "{params.harness} figure4 --tidy {input:q} --runs {params.runs} --png {output.png:q} --svg {output.svg:q}"
+        " > {log:q} 2>&1"
 
 
 
@@ -178,12 +181,13 @@ rule report_html:
         profile=PROFILE_FILE,
         results=lambda wc, input: os.path.dirname(os.path.dirname(input.claims)),
         figures=lambda wc, input: " ".join(
-            f"--figure 'figure{n}={caption}={png}'" for (n, caption), png in zip(FIGURE_CAPTIONS.items(), input.figures)
+            f"--figure {shlex.quote(f'figure{n}={caption}={png}')}"
+            for (n, caption), png in zip(FIGURE_CAPTIONS.items(), input.figures)
         ),
     conda:
         ENV
     log:
         f"{RESULTS}/logs/report_html.log",
     shell:
-        "{params.harness} report --profile {params.profile} --results {params.results} --tables {input.tables}"
-        " --claims {input.claims} {params.figures} --out {output} > {log} 2>&1"
+        "{params.harness} report --profile {params.profile:q} --results {params.results:q} --tables {input.tables:q}"
+        " --claims {input.claims:q} {params.figures} --out {output:q} > {log:q} 2>&1"

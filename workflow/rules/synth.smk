@@ -24,6 +24,6 @@ if SYNTHETIC:
         benchmark:
             f"{RESULTS}/benchmarks/synth/{{synthetic}}.tsv"
         shell:
-            "{params.harness} synth --kind {wildcards.synthetic} --seed {params.seed} --reference-stats {input.reference}"
-            " --train-json {output.train} --val-json {output.val} --images {output.images} --stuff {output.stuff}"
-            " --meta {output.meta} {params.options} > {log} 2>&1"
+            "{params.harness} synth --kind {wildcards.synthetic} --seed {params.seed}"
+            " --reference-stats {input.reference:q} --train-json {output.train:q} --val-json {output.val:q}"
+            " --images {output.images:q} --stuff {output.stuff:q} --meta {output.meta:q} {params.options} > {log:q} 2>&1"

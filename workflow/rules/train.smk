@@ -22,7 +22,7 @@ rule train:
         work_dir=f"{RUN}/train/work",
         epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
         method=train_method_options,
-        stuff=lambda wc, input: f" --stuff {input.stuff}" if "stuff" in input.keys() else "",
+        stuff=lambda wc, input: f" --stuff {shlex.quote(input.stuff)}" if "stuff" in input.keys() else "",
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,
@@ -33,10 +33,10 @@ rule train:
     benchmark:
         f"{RUN}/benchmarks/train.tsv"
     shell:
-        "{params.harness} train --model-config {input.model_config} --train-ann {input.train}"
-        " --images {input.images}{params.stuff} --work-dir {params.work_dir} --seed {wildcards.seed}"
+        "{params.harness} train --model-config {input.model_config:q} --train-ann {input.train:q}"
+        " --images {input.images:q}{params.stuff} --work-dir {params.work_dir:q} --seed {wildcards.seed}"
         " {params.epochs} {params.method}"
-        " --out {output.model} --log {output.log} --meta {output.meta} --threads {threads} > {log} 2>&1"
+        " --out {output.model:q} --log {output.log:q} --meta {output.meta:q} --threads {threads} > {log:q} 2>&1"
 
 
 rule cache_features:
@@ -62,9 +62,9 @@ rule cache_features:
     benchmark:
         f"{RUN}/benchmarks/cache_features.tsv"
     shell:
-        "{params.harness} cache-features --model-config {input.model_config} --checkpoint {input.model}"
-        " --train-ann {input.train} --images {input.images} --out {output.cache} --meta {output.meta}"
-        " --threads {threads} > {log} 2>&1"
+        "{params.harness} cache-features --model-config {input.model_config:q} --checkpoint {input.model:q}"
+        " --train-ann {input.train:q} --images {input.images:q} --out {output.cache:q} --meta {output.meta:q}"
+        " --threads {threads} > {log:q} 2>&1"
 
 
 rule retrain_classifier:
@@ -94,10 +94,10 @@ rule retrain_classifier:
     benchmark:
         f"{RUN}/benchmarks/retrain_classifier.tsv"
     shell:
-        "{params.harness} retrain-classifier --model-config {input.model_config} --cache {input.cache}"
-        " --init {input.init} --train-ann {input.train} --images {input.images} --seed {wildcards.seed}"
-        " {params.epochs} {params.method} --out {output.model} --log {output.log} --meta {output.meta}"
-        " --threads {threads} > {log} 2>&1"
+        "{params.harness} retrain-classifier --model-config {input.model_config:q} --cache {input.cache:q}"
+        " --init {input.init:q} --train-ann {input.train:q} --images {input.images:q} --seed {wildcards.seed}"
+        " {params.epochs} {params.method} --out {output.model:q} --log {output.log:q} --meta {output.meta:q}"
+        " --threads {threads} > {log:q} 2>&1"
 
 
 rule heldout_split:
@@ -115,8 +115,8 @@ rule heldout_split:
     log:
         f"{RESULTS}/logs/heldout_split/{{source}}.log",
     shell:
-        "{params.harness} heldout-split --train {input} --fraction 0.2 --seed 0"
-        " --fit-out {output.fit} --heldout-out {output.heldout} > {log} 2>&1"
+        "{params.harness} heldout-split --train {input:q} --fraction 0.2 --seed 0"
+        " --fit-out {output.fit:q} --heldout-out {output.heldout:q} > {log:q} 2>&1"
 
 
 rule posthoc:
@@ -135,7 +135,8 @@ rule posthoc:
         harness=HARNESS,
         method=method_options,
         select=lambda wc, input: (
-            f"--select-init {input.select_init} --select-ann {input.select_ann}" if "select_init" in input.keys() else ""
+            f"--select-init {shlex.quote(input.select_init)} --select-ann {shlex.quote(input.select_ann)}"
+            if "select_init" in input.keys() else ""
         ),
     threads: JOB_THREADS
     resources:
@@ -147,6 +148,6 @@ rule posthoc:
     benchmark:
         f"{RUN}/benchmarks/posthoc.tsv"
     shell:
-        "{params.harness} posthoc --model-config {input.model_config} --init {input.init}"
-        " --train-ann {input.train} --images {input.images} {params.method} {params.select}"
-        " --out {output.model} --meta {output.meta} --threads {threads} > {log} 2>&1"
+        "{params.harness} posthoc --model-config {input.model_config:q} --init {input.init:q}"
+        " --train-ann {input.train:q} --images {input.images:q} {params.method} {params.select}"
+        " --out {output.model:q} --meta {output.meta:q} --threads {threads} > {log:q} 2>&1"
