@@ -156,13 +156,13 @@ rule figure4:
         svg=f"{RESULTS}/figures/figure4.svg",
     params:
         harness=HARNESS,
-        runs=" ".join(f"{run}={beta}" for run, beta in FIGURE4_BETAS.items()),
+        sweep=" ".join(f"{run}={beta}" for run, beta in FIGURE4_BETAS.items()),  # run ids and betas, not paths
     conda:
         ENV
     log:
         f"{RESULTS}/logs/figure4.log",
     shell:
-        "{params.harness} figure4 --tidy {input:q} --runs {params.runs} --png {output.png:q} --svg {output.svg:q}"
+        "{params.harness} figure4 --tidy {input:q} --runs {params.sweep} --png {output.png:q} --svg {output.svg:q}"
         " > {log:q} 2>&1"
 
 
