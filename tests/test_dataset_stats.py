@@ -5,16 +5,20 @@ import json
 
 from conftest import run_harness
 
+BOX = [0, 0, 4, 4]
+
 
 def test_hand_computed_summary(write_json, tmp_path):
     cats = [{"id": 1, "name": "a", "frequency": "r"}, {"id": 2, "name": "b", "frequency": "f"}]
     train = write_json("train.json", {
         "info": {"bin_thresholds": [2]}, "categories": cats,
-        "images": [{"id": 1, "not_exhaustive_category_ids": [2]}, {"id": 2}],
-        "annotations": [{"image_id": 1, "category_id": 1}, {"image_id": 1, "category_id": 2},
-                        {"image_id": 2, "category_id": 2}, {"image_id": 2, "category_id": 2, "iscrowd": 1}]})
+        "images": [{"id": 1, "neg_category_ids": [], "not_exhaustive_category_ids": [2]},
+                   {"id": 2, "neg_category_ids": [], "not_exhaustive_category_ids": []}],
+        "annotations": [{"image_id": 1, "category_id": 1, "bbox": BOX}, {"image_id": 1, "category_id": 2, "bbox": BOX},
+                        {"image_id": 2, "category_id": 2, "bbox": BOX},
+                        {"image_id": 2, "category_id": 2, "iscrowd": 1, "bbox": BOX}]})
     val = write_json("val.json", {"categories": cats, "images": [{"id": 9}],
-                                  "annotations": [{"image_id": 9, "category_id": 2}]})
+                                  "annotations": [{"image_id": 9, "category_id": 2, "bbox": BOX}]})
     result = run_harness("dataset-stats", "--train", str(train), "--val", str(val),
                          "--categories-csv", str(tmp_path / "c.csv"), "--summary", str(tmp_path / "s.json"))
     assert result.returncode == 0, result.stderr
@@ -32,7 +36,7 @@ def test_hand_computed_summary(write_json, tmp_path):
 
 
 def test_missing_thresholds_are_named(write_json, tmp_path):
-    train = write_json("train.json", {"categories": [{"id": 1}], "images": [], "annotations": []})
+    train = write_json("train.json", {"categories": [{"id": 1}], "images": [{"id": 1}], "annotations": []})
     result = run_harness("dataset-stats", "--train", str(train), "--val", str(train),
                          "--categories-csv", str(tmp_path / "c.csv"), "--summary", str(tmp_path / "s.json"))
     assert result.returncode == 2 and "train.json: field 'info.bin_thresholds': missing" in result.stderr
