@@ -177,7 +177,7 @@ def _lvis(gt, fields_on):
 @pytest.mark.parametrize("fields_on, offender", [((0,), 2), ((1,), 1)])
 def test_lvis_fields_on_some_images_only_are_rejected(case, capsys, fields_on, offender):
     code, err, out = case(capsys, gt=_lvis(GT, fields_on))
-    assert_rejected(code, err, "gt.json: field 'images[", f"image id {offender} ")
+    assert_rejected(code, err, "gt.json: field 'images[", f"missing on image id {offender},")
     assert not out.exists()
 
 
