@@ -10,7 +10,6 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from harness import validate
 from harness.errors import InputError
 from harness.eval.ap import is_lvis
 from harness.io import read_json
@@ -32,14 +31,10 @@ def load_model_config(path: str) -> Config:
 
 def dataset_spec(ann_file: str, image_root: str) -> dict:
     """mmdet dataset fields for an LVIS (v0.5 format) or COCO-format annotation file."""
-    data = validate.ground_truth(read_json(ann_file, "annotation file"), ann_file)
-    for i, category in enumerate(data["categories"]):
-        if not isinstance(category.get("name"), str):
-            raise InputError(ann_file, f"categories[{i}].name", "missing or not a string: the detector's classes are "
-                                                                "named by it")
+    data = read_json(ann_file, "annotation file")
     classes = tuple(c["name"] for c in sorted(data["categories"], key=lambda c: c["id"]))
     return {
-        "type": "LVISV05Dataset" if is_lvis(data, ann_file) else "CocoDataset",
+        "type": "LVISV05Dataset" if is_lvis(data) else "CocoDataset",
         "ann_file": str(ann_file),
         "data_root": "",
         "data_prefix": {"img": str(image_root).rstrip("/") + "/"},
