@@ -96,11 +96,13 @@ def read_run_spec(path: Path, source: str) -> RunSpec:
 
 def selected_specs(config: dict, source: str, directory: Path = METHOD_RUNS_DIR) -> dict[str, RunSpec]:
     """Run id -> spec of every run id the profile's ``runs`` entries name ("all": every method file)."""
-    every = sorted(p.stem for p in directory.glob("*.yaml"))
-    ids = []
-    for entry in config.get("runs", []):
-        ids += every if entry["runs"] == "all" else entry["runs"]
+    ids = [run_id for entry in config.get("runs", []) for run_id in entry_run_ids(entry, directory)]
     return {run_id: read_run_spec(directory / f"{run_id}.yaml", source) for run_id in dict.fromkeys(ids)}
+
+
+def entry_run_ids(entry: dict, directory: Path = METHOD_RUNS_DIR) -> list[str]:
+    """The run ids of one ``runs`` entry: its list, or every method file's name for "all"."""
+    return sorted(p.stem for p in directory.glob("*.yaml")) if entry["runs"] == "all" else entry["runs"]
 
 
 def seeds_of(config: dict, dataset: str, model: str) -> list[int]:
@@ -124,9 +126,8 @@ def run_table(config: dict, source: str, directory: Path = METHOD_RUNS_DIR) -> l
     specs = selected_specs(config, source, directory)
     table = [Run(b["dataset"], b["model"], BASELINE_SPEC, tuple(seeds_of(config, b["dataset"], b["model"])))
              for b in config["baselines"]]
-    every = sorted(p.stem for p in directory.glob("*.yaml"))
     for index, entry in enumerate(config.get("runs", [])):
-        ids = every if entry["runs"] == "all" else entry["runs"]
+        ids = entry_run_ids(entry, directory)
         for dataset in entry["datasets"]:
             for model in entry["models"]:
                 _check_pair(config, dataset, model, f"runs.{index}", source)
