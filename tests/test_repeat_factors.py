@@ -10,11 +10,11 @@ from mmengine.hooks import DistSamplerSeedHook
 from mmdet.datasets.samplers import AspectRatioBatchSampler
 from mmdet.registry import DATA_SAMPLERS
 
-import harness.engine.samplers as samplers
+import harness.models.samplers as samplers
 from harness.algorithms.count_scaling import CountScaling
 from harness.algorithms.repeat_factors import (category_repeat_factors, epoch_indices, image_repeat_factors,
                                                scaled_threshold, stochastic_repeats)
-from harness.engine.samplers import RepeatFactorSampler
+from harness.models.samplers import RepeatFactorSampler
 
 # 4 images, one without annotations: f_1 = 2/4, f_2 = 1/4, f_3 = 1/4
 FOUR_IMAGES = [{1}, {1, 2}, set(), {3}]

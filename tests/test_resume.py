@@ -171,7 +171,7 @@ def test_checkpoint_writes_in_the_work_dir_are_atomic(tmp_path):
 # --- the epoch log ------------------------------------------------------------------------------------------
 
 def test_the_epoch_log_keeps_the_resumed_epochs_and_drops_a_cut_line(tmp_path, capsys):
-    from harness.engine.hooks import trim_epoch_log
+    from harness.models.train_hooks import trim_epoch_log
 
     log = tmp_path / "epochs.jsonl"
     log.write_text('{"epoch": 1, "loss": 2.0}\n{"epoch": 2, "loss": 1.5}\n{"epoch": 3, "loss": 1.2}\n{"epoch": 4, "lo')
@@ -183,7 +183,7 @@ def test_the_epoch_log_keeps_the_resumed_epochs_and_drops_a_cut_line(tmp_path, c
 
 
 def test_a_malformed_line_inside_the_epoch_log_is_a_clear_error(tmp_path):
-    from harness.engine.hooks import trim_epoch_log
+    from harness.models.train_hooks import trim_epoch_log
 
     log = tmp_path / "epochs.jsonl"
     log.write_text('{"epoch": 1}\n{"ep\n{"epoch": 2}\n')
@@ -248,7 +248,7 @@ def draws() -> tuple:
 
 
 def test_random_states_survive_a_checkpoint_round_trip(tmp_path):
-    from harness.engine.hooks import capture_random_states, restore_random_states
+    from harness.models.train_hooks import capture_random_states, restore_random_states
 
     torch.save({"states": capture_random_states()}, tmp_path / "c.pth")
     expected = draws()
@@ -257,7 +257,7 @@ def test_random_states_survive_a_checkpoint_round_trip(tmp_path):
 
 
 def test_process_times_accumulate_over_resumes_and_restart_with_a_fresh_training(tmp_path):
-    from harness.engine.hooks import read_process_entries, start_process_entry, update_process_seconds
+    from harness.models.train_hooks import read_process_entries, start_process_entry, update_process_seconds
 
     path = tmp_path / "processes.json"
     start_process_entry(path, None)

@@ -261,7 +261,7 @@ def test_predict_with_a_checkpoint_of_another_architecture_names_the_key(capsys,
 def test_bad_method_option_values_are_rejected_when_the_method_is_resolved(method, option, field):
     import argparse
 
-    from harness.engine.device import resolve_method
+    from harness.stages.arguments import resolve_method
 
     with pytest.raises(InputError) as err:
         resolve_method(argparse.Namespace(method=method, option=["groups=g.json", option] if method == "bags"
@@ -272,7 +272,7 @@ def test_bad_method_option_values_are_rejected_when_the_method_is_resolved(metho
 def test_good_method_options_are_kept_as_given():
     import argparse
 
-    from harness.engine.device import resolve_method
+    from harness.stages.arguments import resolve_method
 
     method, options = resolve_method(argparse.Namespace(method="bags", option=["groups=g.json", "beta=all"]))
     assert method.name == "bags" and options == {"groups": "g.json", "beta": "all"}

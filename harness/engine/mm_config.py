@@ -162,7 +162,7 @@ def training_config(model_config: str, train_ann: str, image_root: str, work_dir
     cfg.randomness = {"seed": seed, "deterministic": False}
     if method is not None:  # after epochs, work dir and seed: schedule, data and sampler edits build on them
         apply_method(cfg, method, options or {}, training=True)
-    import harness.engine.hooks  # noqa: F401  (registers EpochJsonLogHook in mmdet's registry)
+    import harness.models.train_hooks  # noqa: F401  (registers EpochJsonLogHook in mmdet's registry)
 
     cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "EpochJsonLogHook", "path": str(log_path)}]
     for key in ("val_dataloader", "val_cfg", "val_evaluator", "test_dataloader", "test_cfg", "test_evaluator"):

@@ -7,7 +7,8 @@
 import argparse
 import time
 
-from harness.engine.device import add_threads_argument, select_device
+from harness.engine.device import select_device
+from harness.stages.arguments import add_threads_argument
 
 HELP = "cache the frozen detector's classifier inputs and labels for every train RoI (image x flip [x scale])"
 

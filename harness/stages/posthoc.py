@@ -13,7 +13,8 @@ scores go to META.json.
 import argparse
 import time
 
-from harness.engine.device import add_method_arguments, add_threads_argument, resolve_method, select_device
+from harness.engine.device import select_device
+from harness.stages.arguments import add_method_arguments, add_threads_argument, resolve_method
 from harness.errors import InputError
 
 HELP = "apply a post-hoc method (NCM, tau-norm) to a trained detector"

@@ -7,7 +7,8 @@
 import argparse
 import time
 
-from harness.engine.device import add_method_arguments, add_threads_argument, resolve_method, select_device
+from harness.engine.device import select_device
+from harness.stages.arguments import add_method_arguments, add_threads_argument, resolve_method
 
 HELP = "run a trained detector on a val set: detections (LVIS results JSON) and proposal labels (npz)"
 

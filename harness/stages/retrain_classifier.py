@@ -12,7 +12,8 @@ import argparse
 import json
 import time
 
-from harness.engine.device import add_method_arguments, add_threads_argument, resolve_method, select_device
+from harness.engine.device import select_device
+from harness.stages.arguments import add_method_arguments, add_threads_argument, resolve_method
 from harness.errors import InputError
 
 HELP = "train a classifier-only method (BAGS, -cls rows) on a feature cache instead of end to end"

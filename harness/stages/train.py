@@ -13,7 +13,7 @@ Resuming: rerunning the same command after an interrupt (SIGTERM, a kill, a cras
 latest readable ``epoch_N.pth`` in WORK, found by name, so a moved work dir resumes too; an unreadable
 latest checkpoint falls back to the one before it. The resumed training equals the uninterrupted one
 bit for bit on the CPU (same seed and threads): the checkpoints carry the random generators' states
-(:class:`harness.engine.hooks.RandomStateHook`). ``WORK/train.lock`` keeps a second training off the
+(:class:`harness.models.train_hooks.RandomStateHook`). ``WORK/train.lock`` keeps a second training off the
 same work dir; ``WORK/processes.json`` lists every process's time, which meta.json reports.
 """
 
@@ -27,7 +27,8 @@ from pathlib import Path
 
 from harness.errors import InputError
 
-from harness.engine.device import add_method_arguments, add_threads_argument, resolve_method, select_device
+from harness.engine.device import select_device
+from harness.stages.arguments import add_method_arguments, add_threads_argument, resolve_method
 
 LOCK_NAME = "train.lock"
 PROCESS_LIST = "processes.json"  # every process that worked on the training: started, seconds, resumed_from_epoch
@@ -53,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from harness.engine.checkpoints import epoch_checkpoints, export_model, latest_readable_checkpoint, load_exported
-    from harness.engine.hooks import read_process_entries
+    from harness.models.train_hooks import read_process_entries
     from harness.engine.mm_config import training_config
     from harness.io import atomic_path
     from harness.provenance import StageRecord
@@ -97,7 +98,7 @@ def _train(cfg, latest: Path | None, work_dir: Path) -> None:
     from mmengine.runner import Runner
 
     from harness.engine.checkpoints import atomic_checkpoint_saves, trust_checkpoints_in
-    from harness.engine.hooks import start_process_entry, update_process_seconds
+    from harness.models.train_hooks import start_process_entry, update_process_seconds
 
     resumed_from_epoch = checkpoint_epoch(latest) if latest else None
     if latest:
@@ -124,7 +125,7 @@ def make_resumable(cfg, work_dir: Path) -> None:
     generator (``seed_data_worker``): persistent workers would carry generator states across epochs that
     no checkpoint holds, and mmengine's default seeding repeats the same worker seeds every epoch.
     """
-    import harness.engine.hooks  # noqa: F401  (registers the hooks and seed_data_worker)
+    import harness.models.train_hooks  # noqa: F401  (registers the hooks and seed_data_worker)
 
     cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "RandomStateHook"},
                         {"type": "ProcessTimeHook", "path": str(work_dir / PROCESS_LIST)}]

@@ -1,6 +1,6 @@
 """mmengine data samplers of the harness (registered in mmdet's ``DATA_SAMPLERS``).
 
-Use in a config (after ``custom_imports=dict(imports=['harness.engine.samplers'])``):
+Use in a config (after ``custom_imports=dict(imports=["harness.models"])``):
 
     train_dataloader = dict(sampler=dict(type='RepeatFactorSampler', threshold=0.001),
                             batch_sampler=dict(type='AspectRatioBatchSampler'), ...)
