@@ -44,7 +44,7 @@ def test_allocation_is_proportional_with_a_minimum():
 
 def test_reference_counts_are_stratified_across_the_rank_curve():
     counts = load_category_stats(LVIS_V05_STATS).instance_counts
-    chosen = sample_reference_counts(list(counts), 40, 5)
+    chosen = sample_reference_counts(list(counts), 40, 5, (10, 100, 1000))
     assert [sum(count_bin(n, [10, 100, 1000]) == k for n in chosen) for k in range(4)] == [10, 12, 10, 8]
     assert chosen == sorted(chosen, reverse=True)
 

@@ -22,7 +22,7 @@ def load(folder, split="train"):
 def test_train_counts_follow_the_scaled_lvis_rank_curve(synthetic_lvis):
     train = load(synthetic_lvis)
     scaling = CountScaling.from_json(train["info"]["count_scaling"])
-    reference = sample_reference_counts(list(load_category_stats(LVIS_V05_STATS).instance_counts), 12, 2)
+    reference = sample_reference_counts(list(load_category_stats(LVIS_V05_STATS).instance_counts), 12, 2, (10, 100, 1000))
     expected = sorted(scaling.scale_count(n) for n in reference)
     counted = Counter(a["category_id"] for a in train["annotations"])
     assert sorted(counted.values()) == expected
@@ -130,6 +130,7 @@ def test_balanced_coco_is_balanced(synthetic_coco):
     (("--seed", "zero"), "invalid int value: 'zero'"),
     (("--num-categories", "8", "--min-categories-per-bin", "5"), "cannot give 4 bins at least 5 each"),
     (("--object-size", "30", "40"), "--object-size"),
+    (("--bin-thresholds", "100", "10"), "--bin-thresholds: thresholds must be strictly increasing"),
 ])
 def test_bad_input_fails_and_leaves_nothing(tmp_path, args, message):
     out = tmp_path / "out"
@@ -144,3 +145,14 @@ def test_lvis_kind_needs_reference_stats(tmp_path):
                          "--stuff", str(tmp_path / "s"), "--meta", str(tmp_path / "m.json"))
     assert result.returncode == 2 and "--reference-stats: required with --kind lvis" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bin_thresholds_come_from_the_command_line(synthetic_lvis, tmp_path):
+    """The profile's bins.thresholds (paper scale) reach the files, mapped by the count scaling (first edge
+    4, ratio 4: 10 -> 4, 100 -> 16, 1000 -> 64; 30 -> 4 * 3 ** (log 4 / log 10) = 7.75, an edge at 8), and the
+    default is the paper's 10 / 100 / 1000."""
+    assert load(synthetic_lvis)["info"]["bin_thresholds"] == [4, 16, 64]
+    result = synth(tmp_path / "n2", "lvis", 0, "--bin-thresholds", "30", "--num-categories", "6")
+    assert result.returncode == 0, result.stderr
+    info = load(tmp_path / "n2")["info"]
+    assert (info["reference_bin_thresholds"], info["bin_thresholds"]) == ([30], [8])

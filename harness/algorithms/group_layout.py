@@ -133,6 +133,11 @@ class GroupLayout:
         return table
 
 
+# LVIS's instance-count bins (paper Sec. 3.1): [1, 10), [10, 100), [100, 1000), [1000, inf). The default where
+# neither a profile (bins.thresholds) nor a data set's info.bin_thresholds says otherwise.
+PAPER_BIN_THRESHOLDS = (10, 100, 1000)
+
+
 def validate_thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
     """Return the thresholds as a tuple, or raise ValueError if not positive, finite and strictly increasing."""
     from harness.validate import is_finite_number

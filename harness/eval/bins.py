@@ -1,11 +1,9 @@
 """Instance-count bins of the evaluation (AP1..APk, ACC1..ACCk), from the train statistics."""
 
-from harness.algorithms.group_layout import count_bin
+from harness.algorithms.group_layout import PAPER_BIN_THRESHOLDS, count_bin
 from harness.data.category_stats import load_category_stats
 from harness.errors import InputError
 from harness.validate import bin_thresholds
-
-PAPER_THRESHOLDS = (10, 100, 1000)
 
 
 def train_bins(train_stats_path: str, override=None) -> tuple[tuple, dict[int, int]]:
@@ -18,7 +16,7 @@ def train_bins(train_stats_path: str, override=None) -> tuple[tuple, dict[int, i
     if override:
         thresholds = bin_thresholds(list(override), "--thresholds")
     else:
-        thresholds = stats.bin_thresholds or PAPER_THRESHOLDS
+        thresholds = stats.bin_thresholds or PAPER_BIN_THRESHOLDS
     bins = {cid: count_bin(n, thresholds) + 1 for cid, n in zip(stats.category_ids, stats.instance_counts)}
     return thresholds, bins
 

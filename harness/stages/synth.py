@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.errors import InputError
 from harness.io import write_json_atomic
 from harness.provenance import StageRecord
+from harness.validate import bin_thresholds
 
 HELP = "render the synthetic benchmark: LVIS-shaped long-tail (--kind lvis) or balanced COCO-style (--kind coco)"
 
@@ -35,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scale = parser.add_argument_group("count scaling (recorded in the metadata; bins and groups use it)")
     scale.add_argument("--first-threshold", type=float, default=4, help="where the paper's 10-instance edge lands")
     scale.add_argument("--ratio", type=float, default=4, help="factor between consecutive bin edges (paper: 10)")
+    scale.add_argument("--bin-thresholds", type=float, nargs="+", default=None, metavar="T",
+                       help="instance-count bin edges on the paper's scale, mapped by the count scaling "
+                            "(the profile's bins.thresholds; default: 10 100 1000)")
     lvis = parser.add_argument_group("--kind lvis")
     lvis.add_argument("--reference-stats", help="real LVIS category statistics whose rank curve is followed")
     lvis.add_argument("--num-categories", type=int, default=40)
@@ -78,6 +82,7 @@ def run(args: argparse.Namespace) -> None:
 
 def _generate(args, scene, work: Path):
     from harness.algorithms.count_scaling import CountScaling
+    from harness.algorithms.group_layout import PAPER_BIN_THRESHOLDS
     from harness.data.category_stats import load_category_stats
     from harness.data.synthetic.datasets import (
         BalancedParams, LvisShapedParams, make_balanced_coco, make_lvis_shaped)
@@ -86,9 +91,11 @@ def _generate(args, scene, work: Path):
         scaling = CountScaling.from_first_threshold(args.first_threshold, args.ratio)
     except ValueError as err:
         raise InputError("--first-threshold/--ratio", None, str(err)) from None
+    thresholds = tuple(int(t) if float(t).is_integer() else t  # 10.0 -> 10: the files record it as given
+                       for t in bin_thresholds(args.bin_thresholds or PAPER_BIN_THRESHOLDS, "--bin-thresholds"))
     if args.kind == "coco":
         params = BalancedParams(args.num_categories, args.train_per_category, args.val_per_category, args.count_jitter)
-        return make_balanced_coco(params, scene, scaling, work, args.seed)
+        return make_balanced_coco(params, scene, scaling, thresholds, work, args.seed)
     if not args.reference_stats:
         raise InputError("--reference-stats", None, "required with --kind lvis")
     reference = load_category_stats(args.reference_stats).instance_counts
@@ -96,7 +103,7 @@ def _generate(args, scene, work: Path):
                               args.val_max, args.not_exhaustive_fraction,
                               args.negatives_per_image)
     try:
-        return make_lvis_shaped(list(reference), params, scene, scaling, work, args.seed)
+        return make_lvis_shaped(list(reference), params, scene, scaling, thresholds, work, args.seed)
     except ValueError as err:
         raise InputError("--num-categories", None, str(err)) from None
 

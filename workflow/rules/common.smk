@@ -208,6 +208,7 @@ def synth_options(wildcards):
         "object-size": " ".join(str(v) for v in scene["object_size"]),
         "max-objects": scene["max_objects"],
         **synthetic["count_scaling"],
+        "bin-thresholds": " ".join(str(t) for t in config["bins"]["thresholds"]),  # mapped by the count scaling
         **synthetic[wildcards.synthetic],
     }
     return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())  # numbers only

@@ -7,8 +7,6 @@ import numpy as np
 from harness.algorithms.count_scaling import CountScaling
 from harness.algorithms.group_layout import count_bin
 
-PAPER_BIN_THRESHOLDS = (10, 100, 1000)
-
 
 def allocate_per_bin(bin_sizes: list[int], total: int, minimum: int) -> list[int]:
     """Split ``total`` categories over bins proportionally to ``bin_sizes`` (largest remainder),
@@ -24,19 +22,20 @@ def allocate_per_bin(bin_sizes: list[int], total: int, minimum: int) -> list[int
     return alloc
 
 
-def sample_reference_counts(reference_counts: list[int], num_categories: int, min_per_bin: int) -> list[int]:
-    """Pick ``num_categories`` reference counts across the rank curve, stratified by the paper's bins.
+def sample_reference_counts(reference_counts: list[int], num_categories: int, min_per_bin: int,
+                            bin_thresholds: tuple[float, ...]) -> list[int]:
+    """Pick ``num_categories`` reference counts across the rank curve, stratified by the reference-scale bins.
 
-    1. Bin the reference categories at 10 / 100 / 1000 instances.
+    1. Bin the reference categories at ``bin_thresholds`` instances (the profile's ``bins.thresholds``).
     2. Give each bin a share of the categories proportional to its size (at least ``min_per_bin``).
     3. Inside a bin, take evenly spaced rank quantiles (i + 0.5) / k of its sorted counts.
 
     Returns:
         (num_categories,) reference counts, descending.
     """
-    bins: list[list[int]] = [[] for _ in range(len(PAPER_BIN_THRESHOLDS) + 1)]
+    bins: list[list[int]] = [[] for _ in range(len(bin_thresholds) + 1)]
     for count in reference_counts:
-        bins[count_bin(count, PAPER_BIN_THRESHOLDS)].append(count)
+        bins[count_bin(count, bin_thresholds)].append(count)
     alloc = allocate_per_bin([len(b) for b in bins], num_categories, min_per_bin)
     chosen = []
     for members, k in zip(bins, alloc):

@@ -10,7 +10,6 @@ from harness.algorithms.count_scaling import CountScaling
 from harness.data.synthetic.build import SplitSpec, render_split
 from harness.data.synthetic.catalogue import VisualCategory, choose_categories
 from harness.data.synthetic.counts import (
-    PAPER_BIN_THRESHOLDS,
     frequency_edges,
     frequency_group,
     sample_reference_counts,
@@ -44,15 +43,17 @@ class LvisShapedParams:
 
 
 def make_lvis_shaped(reference_counts: list[int], params: LvisShapedParams, scene: SceneParams,
-                     scaling: CountScaling, out_dir: Path, seed: int) -> tuple[dict, dict]:
+                     scaling: CountScaling, bin_thresholds: tuple[float, ...], out_dir: Path,
+                     seed: int) -> tuple[dict, dict]:
     """Generate train and val in LVIS v0.5 format; images go under ``out_dir``.
 
-    Steps: 1. sample reference counts along the LVIS rank curve (stratified by the paper's bins);
+    Steps: 1. sample reference counts along the LVIS rank curve (stratified by ``bin_thresholds``, on the reference scale);
     2. scale them; 3. choose visual categories and assign counts to them at random; 4. plan and
     render the images; 5. derive image counts, r/c/f frequencies and the metadata.
     """
     rng = np.random.default_rng(seed)
-    reference = sample_reference_counts(reference_counts, params.num_categories, params.min_categories_per_bin)
+    reference = sample_reference_counts(reference_counts, params.num_categories, params.min_categories_per_bin,
+                                        bin_thresholds)
     train_counts = scaled_train_counts(reference, scaling)
     visuals = choose_categories(params.num_categories, rng)
     order = rng.permutation(params.num_categories)
@@ -70,7 +71,7 @@ def make_lvis_shaped(reference_counts: list[int], params: LvisShapedParams, scen
         "kind": "lvis",
         "seed": seed,
         "params": {**asdict(params), **asdict(scene)},
-        **scale_info(scaling),
+        **scale_info(scaling, bin_thresholds),
         "frequency_rule": dict(zip(("r_max_images", "c_max_images"), frequency_edges(scaling))),
         "reference_counts": dict(zip(categories, reference)),
         "stuff_classes": {"0": "thing", **{str(k): v[0] for k, v in STUFF_CLASSES.items()}},
@@ -93,10 +94,11 @@ def _lvis_categories(categories: dict[int, VisualCategory], train_anns: list[dic
     ]
 
 
-def scale_info(scaling: CountScaling) -> dict:
-    """The metadata that bins, groups and evaluation read: the count scaling and the scaled bin edges."""
-    return {"count_scaling": scaling.to_json(), "reference_bin_thresholds": list(PAPER_BIN_THRESHOLDS),
-            "bin_thresholds": scaling.scale_thresholds(PAPER_BIN_THRESHOLDS)}
+def scale_info(scaling: CountScaling, bin_thresholds: tuple[float, ...]) -> dict:
+    """The metadata that bins, groups and evaluation read: the count scaling, the reference-scale bin
+    edges (the profile's ``bins.thresholds``) and their images on this data set's scale."""
+    return {"count_scaling": scaling.to_json(), "reference_bin_thresholds": list(bin_thresholds),
+            "bin_thresholds": scaling.scale_thresholds(bin_thresholds)}
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,8 @@ class BalancedParams:
     count_jitter: float  # train counts drawn uniformly in [1 - jitter, 1 + jitter] x train_per_category
 
 
-def make_balanced_coco(params: BalancedParams, scene: SceneParams, scaling: CountScaling, out_dir: Path,
-                       seed: int) -> tuple[dict, dict]:
+def make_balanced_coco(params: BalancedParams, scene: SceneParams, scaling: CountScaling,
+                       bin_thresholds: tuple[float, ...], out_dir: Path, seed: int) -> tuple[dict, dict]:
     """Generate a balanced COCO-format train/val pair (like COCO: similar counts for every category)."""
     rng = np.random.default_rng(seed)
     visuals = choose_categories(params.num_categories, rng)
@@ -120,7 +122,7 @@ def make_balanced_coco(params: BalancedParams, scene: SceneParams, scaling: Coun
     val_n = {cid: params.val_per_category for cid in categories}
     records = [{"id": cid, "name": v.name, "supercategory": v.shape} for cid, v in categories.items()]
     info = {"description": "bags-harness synthetic balanced COCO-style benchmark", "kind": "coco", "seed": seed,
-            "params": {**asdict(params), **asdict(scene)}, **scale_info(scaling),
+            "params": {**asdict(params), **asdict(scene)}, **scale_info(scaling, bin_thresholds),
             "stuff_classes": {str(THING_LABEL): "thing", **{str(k): v[0] for k, v in STUFF_CLASSES.items()}}}
     result = []
     for name, counts in (("train", train_n), ("val", val_n)):
