@@ -19,7 +19,7 @@ SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "co
 
 DATA_SOURCES = ("synthetic", "real_data")
 
-HELP = "validate a profile (configs/profiles/NAME.yaml) against the config schema"
+HELP = "validate a profile (configs/profiles/NAME.yaml) and list every missing or unusable input it names"
 
 
 def load_schema() -> dict:
@@ -76,30 +76,14 @@ def _check_finite(node, source: str, where: str = "") -> None:
         _check_finite(value, source, f"{where}.{key}" if where else str(key))
 
 
-def check_input_files(config: dict, source: str) -> None:
-    """Every model config, the synthetic benchmark's reference statistics and the COCO-LT profile
-    exist (a missing one names its field); the files of ``real_data`` are :func:`check_data_paths`'."""
-    files = {}
-    for name, spec in config["models"].items():
-        files.update({f"models.{name}": spec} if isinstance(spec, str)
-                     else {f"models.{name}.{dataset}": path for dataset, path in spec.items()})
-    if "synthetic" in config:
-        files["synthetic.reference_stats"] = config["synthetic"]["reference_stats"]
-    files["coco_lt.profile"] = config["coco_lt"]["profile"]
-    for field, path in files.items():
-        if not Path(path).is_file():
-            raise InputError(source, field, f"file {path!r} does not exist (paths are relative to the repository)")
+def check_input_files(config: dict, source: str, deep: bool = False) -> list:
+    """Every input the profile names exists and is not empty (:mod:`harness.profile_inputs`): model
+    configs, reference statistics, the COCO-LT profile and a real-data profile's files and folders, all
+    checked, one :class:`InputError` listing every problem of a required one. ``deep``: also each file's
+    shape and the baselines' pretrained checkpoints. Returns the optional inputs' problems."""
+    from harness.profile_inputs import check_profile_inputs
 
-
-def check_data_paths(config: dict, source: str) -> None:
-    """Every file and folder of a real-data profile exists (a missing one names its field)."""
-    for dataset, spec in config.get("real_data", {}).items():
-        for key, path in spec.items():
-            want_dir = key.endswith("images") or key == "stuff"
-            if not (Path(path).is_dir() if want_dir else Path(path).is_file()):
-                kind = "folder" if want_dir else "file"
-                raise InputError(source, f"real_data.{dataset}.{key}", f"{kind} {path!r} does not exist "
-                                                                      f"(point it at your local copy)")
+    return check_profile_inputs(config, source, deep=deep)
 
 
 def _check_baseline_init(baselines: list[dict], index: int, source: str) -> None:
@@ -152,12 +136,16 @@ def _check_thresholds(thresholds: list, source: str, field: str) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("profile", help="profile YAML file")
+    parser.add_argument("profile", help="profile YAML file, e.g. configs/profiles/lvis_v05.yaml")
+    parser.add_argument("--shallow", action="store_true",
+                        help="only check that inputs exist and are not empty, as Snakemake does at start "
+                             "(default: also open annotation files and pretrained checkpoints)")
 
 
 def run(args: argparse.Namespace) -> None:
     config = load_profile(args.profile)
-    check_input_files(config, args.profile)
-    check_data_paths(config, args.profile)
+    optional = check_input_files(config, args.profile, deep=not args.shallow)
+    for problem in optional:
+        print(f"{args.profile}: warning: {problem.line()} ({problem.input.purpose})")
     layouts = ", ".join(f"{k}={v}" for k, v in config["bags"]["group_layouts"].items())
     print(f"{args.profile}: valid (profile {config['profile']}, seeds {config['seeds']}, group layouts {layouts})")

@@ -93,17 +93,23 @@ def test_a_profile_has_exactly_one_data_source(tmp_path, sources):
 
 
 def test_real_data_profile_validates_and_checks_every_path(tmp_path):
-    from harness.config import check_data_paths
+    from harness.config import check_input_files
 
     config = real(tmp_path)
     validate_config(config, "my.yaml")
-    check_data_paths(config, "my.yaml")
-    config["real_data"]["coco"]["stuff"] = str(tmp_path / "no_stuff")
-    with pytest.raises(InputError, match="field 'real_data.coco.stuff': folder .* does not exist"):
-        check_data_paths(config, "my.yaml")
+    assert check_input_files(config, "my.yaml") == []
+    config["real_data"]["coco"]["stuff"] = str(tmp_path / "no_stuff")  # optional: reported, not fatal
+    [optional] = check_input_files(config, "my.yaml")
+    assert optional.input.field == "real_data.coco.stuff" and "does not exist" in optional.problem
     config["real_data"]["lvis"]["val"] = str(tmp_path / "lvis_val2017")  # a folder where a file belongs
-    with pytest.raises(InputError, match="field 'real_data.lvis.val': file .* does not exist"):
-        check_data_paths(config, "my.yaml")
+    config["real_data"]["coco"]["train_images"] = str(tmp_path / "nowhere")
+    with pytest.raises(InputError) as caught:
+        check_input_files(config, "my.yaml")
+    message = str(caught.value)
+    assert "2 required input(s) missing or unusable (3 problem(s) in all)" in message
+    for line in ("field 'real_data.lvis.val' (annotations): file", "field 'real_data.coco.train_images' (images): folder",
+                 "field 'real_data.coco.stuff' (optional, folder)"):
+        assert line in message, message
     del config["real_data"]["lvis"]["val"]
     with pytest.raises(InputError, match="field 'real_data.lvis'"):
         validate_config(config, "my.yaml")
@@ -118,11 +124,64 @@ def test_per_dataset_model_configs_need_every_dataset():
         validate_config(config, "my.yaml")
 
 
-def test_paper_profile_checks_its_data_paths(tmp_path, monkeypatch):
-    from harness.config import check_data_paths
+def test_paper_profile_lists_every_missing_input_at_once(tmp_path, monkeypatch):
+    """An empty real-data layout: every data path and every pretrained checkpoint in one error."""
+    from harness.config import check_input_files
 
     config = load_profile(REPO / "configs" / "profiles" / "lvis_v05.yaml")
     assert "synthetic" not in config and set(config["real_data"]) == {"lvis", "coco"}
-    monkeypatch.chdir(tmp_path)  # relative data paths resolve nowhere here, even where data/ is linked
-    with pytest.raises(InputError, match="field 'real_data.lvis.train'"):
-        check_data_paths(config, "lvis_v05.yaml")
+    monkeypatch.chdir(REPO)
+    for spec in config["real_data"].values():  # data/... resolved under an empty folder
+        spec.update({key: str(tmp_path / path) for key, path in spec.items()})
+    with pytest.raises(InputError) as caught:
+        check_input_files(config, "lvis_v05.yaml", deep=True)
+    lines = str(caught.value).splitlines()[1:]
+    data = [line for line in lines if "'real_data." in line]
+    checkpoints = [line for line in lines if "(checkpoint)" in line]
+    assert len(data) == 9 and sum("optional" in line for line in data) == 1  # lvis.stuff
+    assert len(checkpoints) == 8, lines  # 6 COCO detectors (LVIS) + ImageNet R50 in both COCO configs
+    assert any("faster_rcnn_r50_fpn.py: load_from" in line and "faster_rcnn_r50_fpn_2x_coco.pth" in line
+               for line in checkpoints)
+    assert any("model.backbone.init_cfg.checkpoint" in line for line in checkpoints)
+    assert str(caught.value).splitlines()[0].endswith("16 required input(s) missing or unusable "
+                                                                      "(17 problem(s) in all):")
+
+
+@pytest.mark.parametrize("write, kind, problem", [
+    (lambda p: p.write_text(""), "annotations", "is empty"),
+    (lambda p: p.write_text('[{"images": []}]'), "annotations", "is not a JSON object"),
+    (lambda p: p.write_text('{"images": [], "annotations": []}'), "annotations", "has no ['categories']"),
+    (lambda p: p.write_text('{"images": [], "annotations": [], "categories": []}'), "annotations", None),
+    (lambda p: p.write_bytes(b"not a pickle"), "checkpoint", "is not a torch checkpoint"),
+    (lambda p: __import__("torch").save({"meta": {}, "state_dict": {}}, p), "checkpoint", "holds no state dict"),
+    (lambda p: __import__("torch").save({"state_dict": {"w": __import__("torch").ones(2)}}, p), "checkpoint", None),
+    (lambda p: p.mkdir(), "images", "is empty"),
+])
+def test_deep_check_opens_each_file_cheaply(tmp_path, write, kind, problem):
+    from harness.profile_inputs import ProfileInput, input_problems
+
+    path = tmp_path / "input"
+    write(path)
+    problems = input_problems([ProfileInput("f", str(path), kind)], deep=True)
+    assert [problem in p.problem for p in problems] == ([True] if problem else [])
+    assert input_problems([ProfileInput("f", str(path), kind)], deep=False) == [] or problem == "is empty"
+
+
+def test_download_urls_are_problems():
+    from harness.profile_inputs import ProfileInput, input_problems
+
+    [problem] = input_problems([ProfileInput("load_from", "torchvision://resnet50", "checkpoint")], deep=False)
+    assert "nothing is downloaded at run time" in problem.problem
+
+
+def test_check_config_command_lists_all_problems(tmp_path):
+    config = real(tmp_path)
+    config["real_data"]["lvis"]["train"] = str(tmp_path / "missing.json")
+    (tmp_path / "lvis_val.json").write_text("")
+    (tmp_path / "real.yaml").write_text(yaml.safe_dump({**config, "profile": "real"}))
+    result = run_harness("check-config", str(tmp_path / "real.yaml"))
+    assert result.returncode == 2, result.stderr
+    assert "field 'real_data.lvis.train' (annotations): file" in result.stderr
+    assert "field 'real_data.lvis.val' (annotations): file" in result.stderr and "is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+

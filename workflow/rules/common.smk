@@ -8,7 +8,7 @@ import yaml
 
 from snakemake.exceptions import WorkflowError
 
-from harness.config import check_data_paths, check_input_files, validate_config
+from harness.config import check_input_files, validate_config
 from harness.datasets import dataset_table
 from harness.errors import InputError
 from harness.methods import get_method
@@ -24,7 +24,6 @@ if not config:
 try:
     validate_config(config, f"profile {config.get('profile', '?')!r} (--configfile)")
     check_input_files(config, f"profile {config.get('profile', '?')!r} (--configfile)")
-    check_data_paths(config, f"profile {config.get('profile', '?')!r} (--configfile)")
 except InputError as err:
     raise WorkflowError(f"invalid config: {err}")
 

@@ -64,6 +64,13 @@ MMCV_PIN="$(pins mmcv)"
 MMCV_VERSION="${MMCV_PIN#mmcv==}"
 mkdir -p "$CACHE"
 TORCH_TAG="$("$VPY" -c 'import torch; print(torch.__version__.split("+")[0])')"
+# Where nvcc is on PATH and torch is a CUDA build, mmcv's CUDA ops are built (FORCE_CUDA=1), GPU visible or
+# not (a build node without a GPU); FORCE_CUDA=0 in the environment opts out.
+if [[ -z "${FORCE_CUDA:-}" ]] && command -v nvcc >/dev/null \
+        && "$VPY" -c 'import sys, torch; sys.exit(0 if torch.version.cuda else 1)'; then
+    export FORCE_CUDA=1
+    echo "  nvcc found ($(command -v nvcc)) and torch is a CUDA $("$VPY" -c 'import torch; print(torch.version.cuda)') build: building mmcv's CUDA ops"
+fi
 # mmcv compiles its CUDA ops when torch sees a GPU or FORCE_CUDA=1 (workflow/scripts/gpu_check.sh), so
 # a wheel is cached per CUDA version: a CPU-only build is never reused on a GPU machine, or the reverse.
 CUDA_TAG="$("$VPY" -c 'import os, torch; cuda = torch.cuda.is_available() or os.environ.get("FORCE_CUDA") == "1"; print(f"cuda{torch.version.cuda}" if cuda and torch.version.cuda else "cpu")')"
