@@ -14,6 +14,7 @@ from harness.errors import HarnessError
 # command name -> module exposing HELP, add_arguments(parser), run(args); data-flow order.
 COMMANDS = {
     "check-config": "harness.config",
+    "methods": "harness.method_list",
     "synth": "harness.stages.synth",
     "coco-lt": "harness.stages.coco_lt",
     "dataset-stats": "harness.stages.dataset_stats",

@@ -171,3 +171,30 @@ def test_every_posthoc_method_predicts_on_a_tiny_batch(name, synthetic_lvis):
     assert len(results) == 2
     scores = results[0].pred_instances.scores
     assert len(scores) and torch.isfinite(scores).all() and (scores <= 1).all()
+
+
+def test_the_registry_discovers_every_method_module():
+    """No list to edit: each module of harness/methods/ with a METHOD is registered under its name."""
+    from pathlib import Path
+
+    import harness.methods as package
+    from harness.methods import NOT_METHODS
+
+    modules = {p.stem for p in Path(package.__file__).parent.glob("*.py") if not p.stem.startswith("_")} - NOT_METHODS
+    assert set(METHODS) == modules and len(METHODS) == 15
+    assert all(METHODS[name].name == name for name in modules)
+
+
+def test_methods_command_lists_kind_options_and_method_files():
+    from conftest import run_harness
+
+    result = run_harness("methods", "bags", "tau_norm")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "bags  [classifier, starts from the baseline]"
+    assert any(line.strip().startswith("--option beta=...") for line in lines)
+    assert "    method files: bags, bags_beta0, bags_beta1, bags_beta16, bags_beta2, bags_beta4, bags_betaall, " \
+           "bags_betan, bags_groups_only, bags_n2, bags_n8, bags_no_g0, bags_no_others" in lines
+    assert any(line.startswith("tau_norm  [posthoc") for line in lines)
+    unknown = run_harness("methods", "nope")
+    assert unknown.returncode == 2 and "unknown method 'nope'" in unknown.stderr

@@ -12,7 +12,7 @@ import yaml
 from harness.errors import InputError
 from harness.report.aggregate import TIDY_COLUMNS, write_tidy
 from harness.report.tables import (CELL_COLUMNS, NO_METRIC, NOT_RUN, OTHER_WORK, REPRODUCED, build_table,
-                                   load_spec, to_csv, to_html, to_latex)
+                                   figure_run_ids, load_spec, to_csv, to_html, to_latex, unlisted_runs)
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_DIR = REPO / "configs" / "paper"
@@ -213,7 +213,7 @@ def test_stage_writes_three_files_per_table(tmp_path, capsys):
     write_tidy(TIDY, tmp_path / "tidy.csv")
     out = tmp_path / "tables"
     tables.run(argparse.Namespace(tidy=str(tmp_path / "tidy.csv"), spec=str(tmp_path / "spec.yaml"),
-                                  paper_dir=str(tmp_path), out_dir=str(out)))
+                                  paper_dir=str(tmp_path), out_dir=str(out), figures=None))
     assert sorted(p.name for p in out.iterdir()) == ["t1.csv", "t1.html", "t1.tex"]
     assert capsys.readouterr().out == (f"tables: t1: 4 of 5 rows reproduced, 1 missing, 1 other work, "
                                        f"1 cells without their metric -> {out / 't1'}.{{csv,html,tex}}\n")
@@ -225,7 +225,7 @@ def test_stage_wants_the_tidy_file(tmp_path):
 
     with pytest.raises(InputError, match="tidy metrics file does not exist"):
         tables.run(argparse.Namespace(tidy=str(tmp_path / "none.csv"), spec=str(PAPER_DIR / "tables.yaml"),
-                                      paper_dir=str(PAPER_DIR), out_dir=str(tmp_path)))
+                                      paper_dir=str(PAPER_DIR), out_dir=str(tmp_path), figures=None))
 
 
 def test_a_difference_row_subtracts_two_runs_per_seed(tmp_path):
@@ -238,3 +238,31 @@ def test_a_difference_row_subtracts_two_runs_per_seed(tmp_path):
     got = cell(build_table("d", spec, tmp_path, tidy), "(2)", "mAP")
     assert (got["ours"], got["ours_std"], got["seeds"], got["paper"], got["diff"]) == (2.5, 0.71, 2, 2.2, 0.3)
     assert got["run"] == "bags - baseline"
+
+
+def test_a_run_no_table_names_becomes_an_extra_row_of_its_table(tmp_path, capsys):
+    """A new run on Table 1's data set and model appears without a tables.yaml edit, and the stage says so;
+    runs a figure reads and runs of other models do not."""
+    from harness.stages import tables
+
+    tidy = pd.concat([TIDY, tidy_rows([("faster_r50", "my_method", 0, "AP", 0.3), ("faster_r50", "beta_sweep", 0, "AP", 0.2),
+                                       ("cascade_x101", "my_method", 0, "AP", 0.1)])], ignore_index=True)
+    assert unlisted_runs(SPEC, tidy, {"beta_sweep"}) == {"t1": ["my_method"]}
+    assert unlisted_runs(SPEC, tidy) == {"t1": ["beta_sweep", "my_method"]}
+    (tmp_path / "t1.csv").write_text(PAPER_CSV)
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(SPEC))
+    (tmp_path / "figures.yaml").write_text(yaml.safe_dump({"figures": {"f": {"runs": ["beta_sweep"]}}}))
+    write_tidy(tidy, tmp_path / "tidy.csv")
+    tables.run(argparse.Namespace(tidy=str(tmp_path / "tidy.csv"), spec=str(tmp_path / "spec.yaml"),
+                                  paper_dir=str(tmp_path), out_dir=str(tmp_path / "out"),
+                                  figures=str(tmp_path / "figures.yaml")))
+    assert capsys.readouterr().out.startswith("tables: t1: runs named by no table or figure, added as extra rows: my_method\n")
+    rows = list(csv.DictReader((tmp_path / "out" / "t1.csv").open()))
+    mine = [r for r in rows if r["run"] == "my_method" and r["column"] == "mAP"]
+    assert [(r["row_name"], r["ours"], r["paper"]) for r in mine] == [("my_method (not in the paper)", "30.00", "")]
+
+
+def test_figure_run_ids_read_every_figure_shape():
+    figures = yaml.safe_load((PAPER_DIR / "figures.yaml").read_text())
+    assert figure_run_ids(figures) == {"baseline", "bags", "rfs", "reweight_cls", "bags_beta0", "bags_beta1", "bags_beta2",
+                                       "bags_beta4", "bags_beta16", "bags_betan", "bags_betaall"}

@@ -1,31 +1,38 @@
 """The method registry: method id -> the module object that says what the method changes.
 
-Method ids are the same in config files, rule wildcards and table rows. Adding a method: one module
-here with a ``METHOD`` object, one line in :data:`METHODS`, and its name in a profile.
+Method ids are the same in config files, rule wildcards and table rows. Adding a method: one module in
+this package with a ``METHOD`` object (:class:`harness.methods.base.Method`), found here by itself, and a
+method file ``configs/methods/<run id>.yaml`` naming it; no list to edit.
 """
+
+import importlib
+import pkgutil
 
 from harness.errors import InputError
 from harness.methods.base import Method
-from harness.methods import (bags, baseline, finetune_tail, focal, focal_cls, ncm_conv, ncm_fc, reweight,
-                             reweight_cls, rfs, rfs_finetune, seesaw, tau_norm, tau_norm_select, x2)
 
-METHODS: dict[str, Method] = {
-    "baseline": baseline.METHOD,
-    "x2": x2.METHOD,
-    "finetune_tail": finetune_tail.METHOD,
-    "rfs": rfs.METHOD,
-    "rfs_finetune": rfs_finetune.METHOD,
-    "reweight": reweight.METHOD,
-    "reweight_cls": reweight_cls.METHOD,
-    "focal": focal.METHOD,
-    "focal_cls": focal_cls.METHOD,
-    "ncm_fc": ncm_fc.METHOD,
-    "ncm_conv": ncm_conv.METHOD,
-    "tau_norm": tau_norm.METHOD,
-    "tau_norm_select": tau_norm_select.METHOD,
-    "bags": bags.METHOD,
-    "seesaw": seesaw.METHOD,
-}
+# Modules of this package that hold helpers, not a method.
+NOT_METHODS = {"base", "training_data"}
+
+
+def discover_methods() -> dict[str, Method]:
+    """Every ``METHOD`` of a module in this package, by its name (a duplicate name is an error)."""
+    methods: dict[str, Method] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name in NOT_METHODS or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        method = getattr(module, "METHOD", None)
+        if not isinstance(method, Method):
+            raise TypeError(f"{module.__file__}: a method module defines METHOD = Method(...) "
+                            f"(or add {info.name!r} to NOT_METHODS if it holds helpers)")
+        if method.name in methods:
+            raise TypeError(f"{module.__file__}: method name {method.name!r} is already taken")
+        methods[method.name] = method
+    return methods
+
+
+METHODS: dict[str, Method] = discover_methods()
 
 
 def get_method(name: str) -> Method:

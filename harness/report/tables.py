@@ -159,8 +159,11 @@ def _with_differences(values: dict[tuple, list[float]], rows: list[TableRow], me
     return values
 
 
-def build_table(name: str, spec: dict, paper_dir: Path, tidy: pd.DataFrame) -> TableResult:
-    """Table ``name`` of ``spec`` (the whole tables.yaml) with ours from ``tidy`` beside the paper's."""
+def build_table(name: str, spec: dict, paper_dir: Path, tidy: pd.DataFrame,
+                unlisted: tuple[str, ...] = ()) -> TableResult:
+    """Table ``name`` of ``spec`` (the whole tables.yaml) with ours from ``tidy`` beside the paper's;
+    ``unlisted``: run ids of the table's data set and model that nothing names (:func:`unlisted_runs`),
+    shown as extra rows after the spec's own."""
     if name not in spec.get("tables", {}):
         raise InputError("tables spec", f"tables.{name}", f"no such table; known: {sorted(spec.get('tables', {}))}")
     table = spec["tables"][name]
@@ -169,7 +172,9 @@ def build_table(name: str, spec: dict, paper_dir: Path, tidy: pd.DataFrame) -> T
     paper = read_paper_csv(csv_path, table)
     columns = [column for column in paper.columns if column in spec["metric_of_column"]]
     metrics = [spec["metric_of_column"][column] for column in columns]
-    rows = _paper_rows(paper, table, csv_path) + _extra_rows(table)
+    rows = _paper_rows(paper, table, csv_path) + _extra_rows(table) + [
+        TableRow(run_id, f"{run_id} (not in the paper)", table["dataset"], table["model"], run_id, in_paper=False)
+        for run_id in unlisted]
     values = _with_differences(_percent_values(tidy), rows, metrics)
     cells = []
     for row in rows:
@@ -223,6 +228,49 @@ def _extra_rows(table: dict) -> list[TableRow]:
     """Runs without a paper row (tables.yaml ``extra_rows``: run id -> name), below the paper's rows."""
     return [TableRow(run_id, name, table["dataset"], table["model"], run_id, in_paper=False)
             for run_id, name in (table.get("extra_rows") or {}).items()]
+
+
+def unlisted_runs(spec: dict, tidy: pd.DataFrame, named_elsewhere: set[str] = frozenset()) -> dict[str, list[str]]:
+    """Table name -> the run ids of ``tidy`` that no table row, extra row or ``named_elsewhere`` (the
+    figures' run ids) names, each given to the first table (spec order) of its data set and model: a run
+    added to a profile appears in its table without an edit to tables.yaml."""
+    named, home = set(named_elsewhere), {}
+    for name, table in spec.get("tables", {}).items():
+        for where, run in (table.get("rows") or {}).items():
+            model, run_id = _run_of(table, run, "tables spec", f"tables.{name}.rows.{where}")
+            named.update({(table["dataset"], model, part) for part in run_id.split(DIFFERENCE)})
+        named.update((table["dataset"], table.get("model"), run_id) for run_id in table.get("extra_rows") or {})
+        if "model" in table:
+            home.setdefault((table["dataset"], table["model"]), name)
+    found: dict[str, list[str]] = {}
+    for dataset, model, run_id in tidy[["dataset", "model", "variant"]].drop_duplicates().itertuples(index=False):
+        if (dataset, model) in home and (dataset, model, run_id) not in named and run_id not in named_elsewhere:
+            found.setdefault(home[(dataset, model)], []).append(run_id)
+    return {name: sorted(runs) for name, runs in found.items()}
+
+
+def figure_run_ids(figures: dict) -> set[str]:
+    """Every run id a figures spec (configs/paper/figures.yaml) names: values of ``run`` keys and the
+    items or values of ``runs`` (a run is {dataset, model, run} or a bare run id)."""
+    ids: set[str] = set()
+
+    def visit(node, inside: bool) -> None:  # inside: below a run/runs key
+        if isinstance(node, list):
+            for child in node:
+                visit(child, inside)
+        elif isinstance(node, dict) and (not inside or "run" in node or "runs" in node):
+            for key in ("run", "runs"):
+                if key in node:
+                    visit(node[key], True)
+        elif isinstance(node, dict):  # legend label -> run id
+            for child in node.values():
+                visit(child, True)
+        elif isinstance(node, str) and inside:
+            ids.add(node.split("=")[0])
+
+    for figure in (figures.get("figures") or {}).values():
+        visit(figure, False)
+    return ids
 
 
 def _percent_values(tidy: pd.DataFrame) -> dict[tuple, list[float]]:

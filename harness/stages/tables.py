@@ -20,18 +20,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", required=True, help="tables spec (configs/paper/tables.yaml)")
     parser.add_argument("--paper-dir", required=True, help="folder of the paper's table CSVs (configs/paper)")
     parser.add_argument("--out-dir", required=True, help="folder for <table>.csv, .html and .tex")
+    parser.add_argument("--figures", help="figures spec (configs/paper/figures.yaml): runs a figure reads are not "
+                                          "extra table rows (default: none)")
 
 
 def run(args: argparse.Namespace) -> None:
     from harness.io import atomic_path
     from harness.report.aggregate import read_tidy
-    from harness.report.tables import NOT_RUN, OTHER_WORK, REPRODUCED, build_table, load_spec, to_csv, to_html, to_latex
+    from harness.report.tables import (NOT_RUN, OTHER_WORK, REPRODUCED, build_table, figure_run_ids, load_spec, to_csv,
+                                       to_html, to_latex, unlisted_runs)
 
     spec = load_spec(args.spec)
     tidy = read_tidy(args.tidy)
     out_dir = Path(args.out_dir)
+    figure_runs = figure_run_ids(_read_yaml(args.figures)) if args.figures else set()
+    unlisted = unlisted_runs(spec, tidy, figure_runs)
     for name in spec["tables"]:
-        result = build_table(name, spec, Path(args.paper_dir), tidy)
+        if unlisted.get(name):
+            print(f"tables: {name}: runs named by no table or figure, added as extra rows: {', '.join(unlisted[name])}")
+        result = build_table(name, spec, Path(args.paper_dir), tidy, tuple(unlisted.get(name, ())))
         to_csv(result, out_dir / f"{name}.csv")
         for suffix, text in ((".html", to_html(result)), (".tex", to_latex(result))):
             with atomic_path(out_dir / f"{name}{suffix}") as tmp:
@@ -40,3 +47,19 @@ def run(args: argparse.Namespace) -> None:
         print(f"tables: {name}: {result.count(REPRODUCED)} of {reproducible} rows reproduced, "
               f"{result.count(NOT_RUN)} missing, {result.count(OTHER_WORK)} other work, "
               f"{len(result.missing_metrics)} cells without their metric -> {out_dir / name}.{{csv,html,tex}}")
+
+
+def _read_yaml(path: str) -> dict:
+    import yaml
+
+    from harness.errors import InputError
+
+    if not Path(path).is_file():
+        raise InputError(path, None, "figures spec does not exist")
+    try:
+        payload = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as err:
+        raise InputError(path, None, f"malformed YAML: {err}") from None
+    if not isinstance(payload, dict):
+        raise InputError(path, None, "expected a mapping with 'figures'")
+    return payload
