@@ -64,12 +64,15 @@ MMCV_PIN="$(pins mmcv)"
 MMCV_VERSION="${MMCV_PIN#mmcv==}"
 mkdir -p "$CACHE"
 TORCH_TAG="$("$VPY" -c 'import torch; print(torch.__version__.split("+")[0])')"
-# Where nvcc is on PATH and torch is a CUDA build, mmcv's CUDA ops are built (FORCE_CUDA=1), GPU visible or
-# not (a build node without a GPU); FORCE_CUDA=0 in the environment opts out.
+# mmcv's CUDA ops are built where they can be: nvcc on PATH, torch a CUDA build, and either a visible GPU
+# or TORCH_CUDA_ARCH_LIST naming the GPUs to build for (a build node without a GPU: without the list,
+# torch cannot choose the architectures and the build fails). FORCE_CUDA=0 in the environment opts out.
+# nvcc alone is not enough: a CPU machine with the CUDA toolkit installed builds the CPU wheel.
 if [[ -z "${FORCE_CUDA:-}" ]] && command -v nvcc >/dev/null \
-        && "$VPY" -c 'import sys, torch; sys.exit(0 if torch.version.cuda else 1)'; then
+        && "$VPY" -c 'import sys, torch; sys.exit(0 if torch.version.cuda else 1)' \
+        && { [[ -n "${TORCH_CUDA_ARCH_LIST:-}" ]] || nvidia-smi -L >/dev/null 2>&1; }; then
     export FORCE_CUDA=1
-    echo "  nvcc found ($(command -v nvcc)) and torch is a CUDA $("$VPY" -c 'import torch; print(torch.version.cuda)') build: building mmcv's CUDA ops"
+    echo "  nvcc found and torch is a CUDA $("$VPY" -c 'import torch; print(torch.version.cuda)') build: building mmcv's CUDA ops"
 fi
 # mmcv compiles its CUDA ops when torch sees a GPU or FORCE_CUDA=1 (workflow/scripts/gpu_check.sh), so
 # a wheel is cached per CUDA version: a CPU-only build is never reused on a GPU machine, or the reverse.
