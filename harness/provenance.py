@@ -40,8 +40,9 @@ class StageRecord:
 
     @classmethod
     def for_command(cls, stage: str, args, seed: int | None = None, device: str = "cpu") -> "StageRecord":
-        """A record whose settings are the command line's arguments."""
-        return cls(stage, {k: v for k, v in vars(args).items() if k != "run"}, seed, device)
+        """A record whose settings are the command line's arguments (not the stage's entry point ``run``,
+        nor ``--run``'s identity: :meth:`write` records that as ``run``)."""
+        return cls(stage, {k: v for k, v in vars(args).items() if k not in ("run", "run_identity")}, seed, device)
 
     def write(self, path, **extra) -> None:
         write_json_atomic(path, {

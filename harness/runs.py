@@ -13,8 +13,13 @@ run id trains:
 
 The Snakemake rules (``workflow/rules/common.smk``) build every job from :func:`run_table`, the report
 takes each run's method from it; neither names a method.
+
+A :class:`RunIdentity` (data set, model, run id, seed) names one run's seed: the rules pass it to every
+run stage as ``--run DATASET/MODEL/RUN_ID/SEED``, the stages record it in their outputs (meta.json's
+``run``, metrics.json's ``run``), and ``aggregate`` and the report take it from there, never from a path.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +66,63 @@ class Run:
 
 
 BASELINE_SPEC = RunSpec(BASELINE, BASELINE)
+RUN_FIELDS = ("dataset", "model", "run_id", "seed")
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a data set, model or run id: no '/', no space
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """Which run a stage's output belongs to: one seed of a run id on one data set and model.
+
+    Spelled ``DATASET/MODEL/RUN_ID/SEED`` on the command line (:meth:`parse`) and as a JSON object with
+    the keys of :data:`RUN_FIELDS` in files (:meth:`to_json`, :meth:`from_json`); see
+    docs/pipeline.md#a-runs-identity.
+    """
+
+    dataset: str
+    model: str
+    run_id: str
+    seed: int
+
+    def __str__(self) -> str:
+        return f"{self.dataset}/{self.model}/{self.run_id}/{self.seed}"
+
+    @classmethod
+    def parse(cls, text: str) -> "RunIdentity":
+        """``lvis/faster_r50/bags/0`` -> RunIdentity; a ValueError says what is wrong with ``text``."""
+        parts = text.split("/") if isinstance(text, str) else []
+        if len(parts) != 4:
+            raise ValueError(f"{text!r}: expected DATASET/MODEL/RUN_ID/SEED, e.g. lvis/faster_r50/bags/0")
+        for name, part in zip(RUN_FIELDS[:3], parts):
+            if not RUN_NAME.match(part):
+                raise ValueError(f"{text!r}: {name} {part!r} must be a word of letters, digits, '_', '.' or '-'")
+        if not parts[3].isdigit() or not parts[3].isascii():
+            raise ValueError(f"{text!r}: seed {parts[3]!r} must be a non-negative integer")
+        return cls(parts[0], parts[1], parts[2], int(parts[3]))
+
+    def to_json(self) -> dict:
+        """The identity as a JSON object: dataset, model, run_id, seed."""
+        return {"dataset": self.dataset, "model": self.model, "run_id": self.run_id, "seed": self.seed}
+
+    @classmethod
+    def from_json(cls, payload, source, writer: str = "the stage that wrote it") -> "RunIdentity":
+        """The identity recorded in file ``source`` (``payload``: its ``run`` value; other keys such as
+        method and options are ignored). Absent or malformed: an :class:`InputError` naming the file and
+        the field; ``writer`` (the stage to rerun, e.g. ``evaluate``) completes the message."""
+        if payload is None:
+            raise InputError(source, "run", "missing: the file does not say which run it belongs to "
+                                            f"(written before the stages recorded --run): rerun {writer}")
+        if not isinstance(payload, dict):
+            raise InputError(source, "run", f"expected an object with {list(RUN_FIELDS)}, "
+                                            f"got {type(payload).__name__}")
+        for name in RUN_FIELDS[:3]:
+            if not (isinstance(payload.get(name), str) and RUN_NAME.match(payload[name])):
+                raise InputError(source, f"run.{name}", f"expected a name (letters, digits, '_', '.', '-'), "
+                                                        f"got {payload.get(name)!r}")
+        seed = payload.get("seed")
+        if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+            raise InputError(source, "run.seed", f"expected a non-negative integer, got {seed!r}")
+        return cls(payload["dataset"], payload["model"], payload["run_id"], seed)
 
 
 def read_run_spec(path: Path, source: str) -> RunSpec:

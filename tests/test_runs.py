@@ -92,3 +92,71 @@ def test_shipped_profiles_train_every_bags_variant_on_the_paper_models():
     assert bags[("lvis", "faster_r50")] == ("n4", (0, 1, 2)) and bags[("lvis", "htc_x101")] == ("n4", (0,))
     assert bags[("coco_lt", "mask_r50")] == ("coco_lt", (0,)) and len(bags) == 8
     assert {r.layout for r in table if r.run_id in ("bags_n2", "bags_n8")} == {"n2", "n8"}
+
+
+# --- a run's identity (RunIdentity, --run) ----------------------------------------------------------
+
+
+def test_run_identity_parses_and_round_trips_through_json():
+    from harness.runs import RunIdentity
+
+    run = RunIdentity.parse("lvis/faster_r50/bags/0")
+    assert run == RunIdentity("lvis", "faster_r50", "bags", 0) and str(run) == "lvis/faster_r50/bags/0"
+    assert run.to_json() == {"dataset": "lvis", "model": "faster_r50", "run_id": "bags", "seed": 0}
+    assert RunIdentity.from_json({**run.to_json(), "method": "bags", "options": {"beta": "8"}}, "m.json") == run
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("lvis/faster_r50/bags", "expected DATASET/MODEL/RUN_ID/SEED, e.g. lvis/faster_r50/bags/0"),
+    ("lvis/faster_r50/bags/0/1", "expected DATASET/MODEL/RUN_ID/SEED"),
+    ("lvis/faster_r50/bags/seed0", "seed 'seed0' must be a non-negative integer"),
+    ("lvis/faster_r50/bags/-1", "seed '-1' must be a non-negative integer"),
+    ("lvis//bags/0", "model '' must be a word"),
+    ("lvis/faster r50/bags/0", "model 'faster r50' must be a word"),
+])
+def test_malformed_run_identity_is_a_clear_value_error(text, problem):
+    from harness.runs import RunIdentity
+
+    with pytest.raises(ValueError, match=problem.replace("(", r"\(")):
+        RunIdentity.parse(text)
+
+
+@pytest.mark.parametrize("payload, field, problem", [
+    (None, "run", "missing: .* rerun the stage that wrote it"),
+    ("lvis/faster_r50/bags/0", "run", "expected an object"),
+    ({"dataset": "lvis", "model": "faster_r50", "seed": 0}, "run.run_id", "expected a name"),
+    ({"dataset": "lvis", "model": "faster_r50", "run_id": "bags", "seed": True}, "run.seed", "non-negative integer"),
+])
+def test_run_identity_from_a_file_names_file_and_field(payload, field, problem):
+    from harness.runs import RunIdentity
+
+    with pytest.raises(InputError, match=problem) as err:
+        RunIdentity.from_json(payload, "runs/x/metrics.json")
+    assert err.value.source == "runs/x/metrics.json" and err.value.field == field
+
+
+def test_run_argument_is_recorded_with_the_method_and_rejected_when_malformed(tmp_path, capsys):
+    import argparse
+    import json
+
+    from harness.methods import get_method
+    from harness.provenance import StageRecord
+    from harness.stages.arguments import add_run_argument, run_record
+
+    parser = argparse.ArgumentParser()
+    add_run_argument(parser)
+    parser.set_defaults(run=print)  # a stage's entry point lives in args.run: --run must not replace it
+    args = parser.parse_args(["--run", "lvis/faster_r50/bags/2"])
+    assert args.run is print
+    assert run_record(args) == {"dataset": "lvis", "model": "faster_r50", "run_id": "bags", "seed": 2}
+    assert run_record(args, get_method("bags"), {"beta": "8"})["method"] == "bags"
+    assert run_record(parser.parse_args([])) is None  # by hand, without --run
+    record = StageRecord.for_command("predict", args)
+    record.write(tmp_path / "meta.json", run=run_record(args, get_method("bags"), {"beta": "8"}))
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["run"] == {"dataset": "lvis", "model": "faster_r50", "run_id": "bags", "seed": 2, "method": "bags",
+                           "options": {"beta": "8"}}
+    assert meta["settings"] == {}  # the identity is recorded once, as "run"
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["--run", "lvis/faster_r50/bags"])
+    assert exit_.value.code == 2 and "argument --run: 'lvis/faster_r50/bags': expected" in capsys.readouterr().err

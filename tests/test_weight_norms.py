@@ -18,7 +18,7 @@ def test_norms_follow_rows_with_background_last(write_json, tmp_path):
                                "roi_head.bbox_head.fc_cls.bias": torch.zeros(4)}, "meta": {}}, tmp_path / "m.pth")
     out, summary = tmp_path / "norms.csv", tmp_path / "summary.json"
     result = run_harness("weight-norms", "--checkpoint", str(tmp_path / "m.pth"), "--train-stats", str(train),
-                         "--out", str(out), "--summary", str(summary))
+                         "--out", str(out), "--summary", str(summary), "--run", "coco/faster_r50/baseline/0")
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(out.open()))
     assert [(r["category_id"], r["train_instances"], float(r["norm"])) for r in rows] == [
@@ -26,6 +26,7 @@ def test_norms_follow_rows_with_background_last(write_json, tmp_path):
     stats = json.loads(summary.read_text())
     assert stats["spearman_rho_norm_vs_train_instances"] == pytest.approx(1.0)
     assert stats["background_norm"] == 1.0
+    assert stats["run"] == {"dataset": "coco", "model": "faster_r50", "run_id": "baseline", "seed": 0}  # --run
 
     png, svg = tmp_path / "f.png", tmp_path / "f.svg"
     result = run_harness("figure1", "--norms", str(out), str(out), "--summaries", str(summary), str(summary),

@@ -1,6 +1,9 @@
-"""Command-line arguments shared by the stages: CPU threads, and the method with its options."""
+"""Command-line arguments shared by the stages: CPU threads, the method with its options, and the run a
+stage's outputs belong to."""
 
 import argparse
+
+RUN_DEST = "run_identity"  # not "run": the command line keeps each stage's entry point in args.run
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
@@ -30,3 +33,33 @@ def resolve_method(args: argparse.Namespace):
     except OptionError as err:
         raise InputError("--option", err.key, err.message) from None
     return method, options
+
+
+def add_run_argument(parser: argparse.ArgumentParser) -> None:
+    """``--run DATASET/MODEL/RUN_ID/SEED``: which run the outputs belong to (recorded in them; aggregate and
+    the report take a run's identity from there, never from its folder). Optional for use by hand."""
+    parser.add_argument("--run", dest=RUN_DEST, type=_run_identity, metavar="DATASET/MODEL/RUN_ID/SEED",
+                        help="the run these outputs belong to, recorded in them, e.g. lvis/faster_r50/bags/0 "
+                             "(data set, model, run id, seed)")
+
+
+def _run_identity(text: str):
+    """argparse type of ``--run``: a :class:`harness.runs.RunIdentity`; a bad value is a usage error."""
+    from harness.runs import RunIdentity
+
+    try:
+        return RunIdentity.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def run_record(args: argparse.Namespace, method=None, options: dict | None = None) -> dict | None:
+    """The ``run`` entry of a stage's meta.json (and result files): data set, model, run id and seed of
+    ``--run``, plus the method's id and options where the stage has them; None without ``--run``."""
+    identity = getattr(args, RUN_DEST, None)
+    if identity is None:
+        return None
+    record = identity.to_json()
+    if method is not None:
+        record.update(method=method.name, options=dict(options or {}))
+    return record

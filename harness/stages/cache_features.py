@@ -1,14 +1,17 @@
 """Stage ``cache-features``: classifier inputs of a trained detector's train RoIs, both flips.
 
     python -m harness cache-features --model-config CFG.py --checkpoint BASELINE.pth \
-        --train-ann TRAIN.json --images DIR --out CACHE.pt --meta META.json [--threads N]
+        --train-ann TRAIN.json --images DIR --out CACHE.pt --meta META.json [--threads N] \
+        [--run DATASET/MODEL/RUN_ID/SEED]
+
+``--run`` records the run whose model is cached (data set, model, run id, seed) in META.json's ``run``.
 """
 
 import argparse
 import time
 
 from harness.engine.device import select_device
-from harness.stages.arguments import add_threads_argument
+from harness.stages.arguments import add_run_argument, add_threads_argument, run_record
 
 HELP = "cache the frozen detector's classifier inputs and labels for every train RoI (image x flip [x scale])"
 
@@ -21,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="cache file (tensors only)")
     parser.add_argument("--meta", required=True)
     add_threads_argument(parser)
+    add_run_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -46,8 +50,9 @@ def run(args: argparse.Namespace) -> None:
     cache = build_cache(model, loaders)
     with atomic_path(args.out) as tmp:
         torch.save(cache, tmp)
-    record.write(args.meta, samples=len(cache["image_ids"]), rois=int(cache["labels"].shape[1]),
-                 stages=int(cache["features"].shape[0]), feature_dim=int(cache["features"].shape[2]),
+    record.write(args.meta, run=run_record(args), samples=len(cache["image_ids"]),
+                 rois=int(cache["labels"].shape[1]), stages=int(cache["features"].shape[0]),
+                 feature_dim=int(cache["features"].shape[2]),
                  seconds=round(time.time() - start, 1))
     print(f"cache-features: {len(cache['image_ids'])} samples, {cache['labels'].shape[1]} RoIs x "
           f"{cache['features'].shape[0]} stage(s) x {cache['features'].shape[2]} -> {args.out}")

@@ -2,7 +2,7 @@
 
     python -m harness evaluate --gt VAL.json --dets DETS.json [--train-stats TRAIN.json]
         [--iou-type bbox [segm]] [--proposals PROPOSALS.npz] [--thresholds 4 16 64] --out METRICS.json
-        [--bootstrap BOOTSTRAP.json [--replicates 200] [--bootstrap-seed 0]]
+        [--bootstrap BOOTSTRAP.json [--replicates 200] [--bootstrap-seed 0]] [--run DATASET/MODEL/RUN_ID/SEED]
 
 Keys follow lvis-api (fractions): AP, AP50, AP75, APs, APm, APl, APr, APc, APf (LVIS ground truth),
 AR@300, ARs@300, ARm@300, ARl@300, plus AP1..APk (train-count bins) and ACC, ACCfg, ACCbg, ACC1..ACCk
@@ -12,6 +12,9 @@ AR@300, ARs@300, ARm@300, ARl@300, plus AP1..APk (train-count bins) and ACC, ACC
 "seed": S, "num_images": I, "image_ids_sha256": ..., "metrics": {"AP": [B values], ..., "AP_mask": [...]}}
 for AP, AP50, AP75, APr, APc, APf (LVIS) and AP1..APk; -1 where a replicate leaves a mean undefined.
 Every run evaluated on the same val images with the same seed gets the same resamples.
+
+``--run`` records which run the numbers belong to as ``"run": {"dataset", "model", "run_id", "seed"}`` in
+both files (left out without it); ``aggregate`` and the report take a run's identity from there.
 """
 
 import argparse
@@ -22,6 +25,7 @@ import numpy as np
 from harness import validate
 from harness.errors import InputError
 from harness.io import read_json, write_json_atomic
+from harness.stages.arguments import add_run_argument, run_record
 
 HELP = "LVIS/COCO AP (official numbers), AP1..APk by train-count bin, and proposal accuracy ACC*"
 
@@ -42,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bootstrap", help="also write per-replicate AP of a paired image bootstrap here (JSON)")
     parser.add_argument("--replicates", type=int, default=200, help="bootstrap replicates B (default 200)")
     parser.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the image resamples (default 0)")
+    add_run_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -75,11 +80,13 @@ def run(args: argparse.Namespace) -> None:
             replicates.update({f"{k}{suffix}": v.tolist() for k, v in boot.items()})
     if proposals is not None:
         metrics.update(proposal_accuracy(gt, proposals, bins, len(thresholds) + 1))
+    record = run_record(args)
+    identity = {"run": record} if record else {}  # the run these numbers belong to (with --run)
     if args.bootstrap:
         write_json_atomic(args.bootstrap, {
             "replicates": args.replicates, "seed": args.bootstrap_seed, "num_images": counts.shape[1],
-            "image_ids_sha256": image_ids_digest(image_ids), "metrics": replicates})
-    write_json_atomic(args.out, metrics)
+            "image_ids_sha256": image_ids_digest(image_ids), "metrics": replicates, **identity})
+    write_json_atomic(args.out, {**metrics, **identity})
     shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("AP", "APr", "APc", "APf", "AP1", "AP4", "ACC") if k in metrics)
     print(f"evaluate: {shown} -> {args.out}")
     if args.bootstrap:

@@ -2,7 +2,8 @@
 
     python -m harness posthoc --model-config CFG.py --init BASELINE.pth --train-ann TRAIN.json \
         --images DIR --method ncm_fc [--option KEY=VALUE ...] --out MODEL.pth --meta META.json \
-        [--select-init FIT_BASELINE.pth --select-ann HELDOUT.json] [--threads N]
+        [--select-init FIT_BASELINE.pth --select-ann HELDOUT.json] [--threads N] \
+        [--run DATASET/MODEL/RUN_ID/SEED]
 
 The output is an exported model like a trained one (predict and evaluate take it as is). Methods that
 choose a hyper-parameter (tau) choose it by box AP on ``--select-ann``, a held-out split of train,
@@ -14,7 +15,8 @@ import argparse
 import time
 
 from harness.engine.device import select_device
-from harness.stages.arguments import add_method_arguments, add_threads_argument, resolve_method
+from harness.stages.arguments import (add_method_arguments, add_run_argument, add_threads_argument, resolve_method,
+                                      run_record)
 from harness.errors import InputError
 
 HELP = "apply a post-hoc method (NCM, tau-norm) to a trained detector"
@@ -31,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--meta", required=True)
     add_threads_argument(parser)
     add_method_arguments(parser)
+    add_run_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> None:
         raise InputError("--method", None, f"{method.name}: {err}") from None
     meta = {**baseline["meta"], "method": method.name, "options": options, "posthoc": chosen}
     export_state(model.state_dict(), args.out, meta)
-    record.write(args.meta, seconds=round(time.time() - start, 1), **chosen)
+    record.write(args.meta, run=run_record(args, method, options), seconds=round(time.time() - start, 1),
+                 **chosen)
     print(f"posthoc: {method.name} {chosen} in {time.time() - start:.1f} s -> {args.out}")
 
 

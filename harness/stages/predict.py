@@ -1,14 +1,17 @@
 """Stage ``predict``: detections and proposal classifications of a trained model on a val set.
 
     python -m harness predict --model-config CFG.py --checkpoint MODEL.pth --ann VAL.json --images DIR \
-        --dets DETS.json --proposals PROPOSALS.npz --meta META.json
+        --dets DETS.json --proposals PROPOSALS.npz --meta META.json [--run DATASET/MODEL/RUN_ID/SEED]
+
+``--run`` (as in every run stage) records the run, with its method and options, in META.json's ``run``.
 """
 
 import argparse
 import time
 
 from harness.engine.device import select_device
-from harness.stages.arguments import add_method_arguments, add_threads_argument, resolve_method
+from harness.stages.arguments import (add_method_arguments, add_run_argument, add_threads_argument, resolve_method,
+                                      run_record)
 
 HELP = "run a trained detector on a val set: detections (LVIS results JSON) and proposal labels (npz)"
 
@@ -23,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--meta", required=True)
     add_threads_argument(parser)
     add_method_arguments(parser)
+    add_run_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -58,6 +62,6 @@ def run(args: argparse.Namespace) -> None:
     write_json_atomic(args.dets, detections, indent=None)
     with atomic_path(args.proposals) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **proposals)
-    record.write(args.meta, detections=len(detections), proposals=int(len(proposals["labels"])),
-                 predict_seconds=round(time.time() - start, 2))
+    record.write(args.meta, run=run_record(args, method, options), detections=len(detections),
+                 proposals=int(len(proposals["labels"])), predict_seconds=round(time.time() - start, 2))
     print(f"predict: {len(detections)} detections, {len(proposals['labels'])} proposals on {device} -> {args.dets}")

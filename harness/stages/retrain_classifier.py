@@ -2,7 +2,7 @@
 
     python -m harness retrain-classifier --model-config CFG.py --cache CACHE.pt --init BASELINE.pth \
         --train-ann TRAIN.json --images DIR --seed 0 --method bags --option groups=G.json [--option ...] \
-        --out MODEL.pth --log LOG.jsonl --meta META.json [--epochs N]
+        --out MODEL.pth --log LOG.jsonl --meta META.json [--epochs N] [--run DATASET/MODEL/RUN_ID/SEED]
 
 The same training as ``train --method ... --load-from BASELINE.pth`` with everything but ``fc_cls``
 frozen (tests/test_feature_cache.py compares the two), without running the backbone.
@@ -13,7 +13,8 @@ import json
 import time
 
 from harness.engine.device import select_device
-from harness.stages.arguments import add_method_arguments, add_threads_argument, resolve_method
+from harness.stages.arguments import (add_method_arguments, add_run_argument, add_threads_argument, resolve_method,
+                                      run_record)
 from harness.errors import InputError
 
 HELP = "train a classifier-only method (BAGS, -cls rows) on a feature cache instead of end to end"
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--meta", required=True)
     add_threads_argument(parser)
     add_method_arguments(parser)
+    add_run_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -66,7 +68,8 @@ def run(args: argparse.Namespace) -> None:
     meta = {"epoch": cfg.train_cfg.max_epochs, "classes": list(baseline["meta"].get("classes", [])),
             "method": method.name, "options": options, "seed": args.seed, "trained_on": "feature cache"}
     export_state(model.state_dict(), args.out, meta)
-    record.write(args.meta, epochs=cfg.train_cfg.max_epochs, reinitialised=sorted(set(own) - set(kept)),
+    record.write(args.meta, run=run_record(args, method, options), epochs=cfg.train_cfg.max_epochs,
+                 reinitialised=sorted(set(own) - set(kept)),
                  train_seconds=round(time.time() - start, 1))
     print(f"retrain-classifier: {method.name}, {cfg.train_cfg.max_epochs} epochs on the cache in "
           f"{time.time() - start:.1f} s -> {args.out}")

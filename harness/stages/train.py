@@ -2,7 +2,8 @@
 
     python -m harness train --model-config configs/models/synthetic/faster_rcnn_r18_fpn.py \
         --train-ann TRAIN.json --images DIR --work-dir WORK --seed 0 \
-        --out MODEL.pth --log LOG.jsonl --meta META.json [--load-from MODEL.pth] [--epochs N]
+        --out MODEL.pth --log LOG.jsonl --meta META.json [--load-from MODEL.pth] [--epochs N] \
+        [--run DATASET/MODEL/RUN_ID/SEED]
 
 Without --load-from (and without a detector in the model config) the detector trains from scratch with
 the model config's ``scratch_schedule``, batch-norm statistics trained. The output is an exported model
@@ -28,7 +29,8 @@ from pathlib import Path
 from harness.errors import InputError
 
 from harness.engine.device import select_device
-from harness.stages.arguments import add_method_arguments, add_threads_argument, resolve_method
+from harness.stages.arguments import (add_method_arguments, add_run_argument, add_threads_argument, resolve_method,
+                                      run_record)
 
 LOCK_NAME = "train.lock"
 PROCESS_LIST = "processes.json"  # every process that worked on the training: started, seconds, resumed_from_epoch
@@ -50,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--meta", required=True)
     add_threads_argument(parser)
     add_method_arguments(parser)
+    add_run_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -86,7 +89,8 @@ def run(args: argparse.Namespace) -> None:
                                    "options": options})
     processes = read_process_entries(work_dir / PROCESS_LIST)
     train_seconds = round(sum(process["seconds"] for process in processes), 1)
-    record.write(args.meta, epochs=cfg.train_cfg.max_epochs, train_seconds=train_seconds, processes=processes,
+    record.write(args.meta, run=run_record(args, method, options), epochs=cfg.train_cfg.max_epochs,
+                 train_seconds=train_seconds, processes=processes,
                  resumed=any(process["resumed_from_epoch"] is not None for process in processes))
     print(f"train: {cfg.train_cfg.max_epochs} epochs on {device} in {train_seconds:.0f} s "
           f"({len(processes)} process(es)) -> {args.out}")

@@ -1,16 +1,19 @@
 """Stage ``weight-norms``: per-row L2 norm of a trained model's final classification layer (Fig. 1, 3).
 
     python -m harness weight-norms --checkpoint MODEL.pth --train-stats TRAIN.json --out NORMS.csv \
-        --summary SUMMARY.json [--param roi_head.bbox_head.fc_cls]
+        --summary SUMMARY.json [--param roi_head.bbox_head.fc_cls] [--run DATASET/MODEL/RUN_ID/SEED]
 
 Rows of an mmdet classifier are the categories in ascending id order followed by background (mmdet
 puts background last); a BAGS model's rows follow its group layout (G0's background row is the
 background; the "others" rows and G0's foreground row are left out, as the authors do). Each row's
 norm is saved with its category id (0 = background), name and train instance count. The summary
-holds Spearman's rho between norm and train count (foreground).
+holds Spearman's rho between norm and train count (foreground) and, with ``--run``, the run it belongs to
+(``"run": {"dataset", "model", "run_id", "seed"}``, which ``aggregate`` reads).
 """
 
 import argparse
+
+from harness.stages.arguments import add_run_argument, run_record
 
 HELP = "classifier weight norms per category with train instance counts (Figures 1 and 3)"
 
@@ -23,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--param", help=f"classifier module (default: the first of {', '.join(CANDIDATES)})")
     parser.add_argument("--out", required=True, help="CSV: category_id, name, train_instances, norm, bias")
     parser.add_argument("--summary", required=True, help="JSON: Spearman's rho and counts")
+    add_run_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -58,9 +62,12 @@ def run(args: argparse.Namespace) -> None:
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False)
     background = table[table.category_id == 0].norm
+    record = run_record(args)
+    identity = {"run": record} if record else {}  # the run these numbers belong to (with --run)
     write_json_atomic(args.summary, {"param": param, "spearman_rho_norm_vs_train_instances": rho,
                                      "num_categories": len(foreground),
-                                     "background_norm": float(background.iloc[0]) if len(background) else None})
+                                     "background_norm": float(background.iloc[0]) if len(background) else None,
+                                     **identity})
     print(f"weight-norms: {param}, Spearman rho(norm, train instances) = {rho:.3f} -> {args.out}")
 
 
