@@ -149,7 +149,7 @@ def test_lvis_runs_start_from_one_coco_pretraining_per_architecture():
 NOT_PATHS = {"params.harness", "params.seed", "params.min_count", "params.bins", "params.replicates",
              "params.bootstrap_seed", "params.thresholds", "params.method", "params.epochs", "params.stuff",
              "params.select", "params.options", "params.titles", "params.beta", "params.norms", "params.figures",
-             "params.sweep",
+             "params.sweep", "params.run",
              "threads", "wildcards.seed", "wildcards.synthetic"}
 PATH_PARAMS = {"params.work_dir", "params.runs", "params.profile", "params.results", "params.out_dir"}
 

@@ -102,6 +102,12 @@ def run_path(dataset, model, method, seed, name):
     return "/".join([RUN.format(dataset=dataset, model=model, method=method, seed=seed), name])
 
 
+def run_identity(wc):
+    """`--run` of a run stage's job: its data set, model, run id and seed (harness.runs.RunIdentity), which
+    the stage records in its outputs; aggregate and the report read it there instead of parsing paths."""
+    return f"{wc.dataset}/{wc.model}/{wc.method}/{wc.seed}"
+
+
 def baseline_init(dataset, model, seed):
     """The trained model a baseline starts from: another model's baseline on the same data set
     (`init`), the same model's pretraining on another data set at that baseline's first seed

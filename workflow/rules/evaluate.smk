@@ -15,6 +15,7 @@ rule evaluate:
         bins=lambda wc: bin_thresholds(wc.dataset),
         replicates=config.get("evaluation", {}).get("bootstrap_replicates", 200),
         bootstrap_seed=config.get("evaluation", {}).get("bootstrap_seed", 0),
+        run=run_identity,
     conda:
         ENV
     log:
@@ -25,7 +26,7 @@ rule evaluate:
         "{params.harness} evaluate --gt {input.val:q} --dets {input.dets:q} --train-stats {input.train:q}"
         " --proposals {input.proposals:q} {params.bins} --out {output.metrics:q}"
         " --bootstrap {output.bootstrap:q} --replicates {params.replicates} --bootstrap-seed {params.bootstrap_seed}"
-        " > {log:q} 2>&1"
+        " --run {params.run:q} > {log:q} 2>&1"
 
 
 rule weight_norms:
@@ -37,6 +38,7 @@ rule weight_norms:
         summary=f"{RUN}/weight_norms/summary.json",
     params:
         harness=HARNESS,
+        run=run_identity,
     conda:
         ENV
     log:
@@ -45,4 +47,4 @@ rule weight_norms:
         f"{RUN}/benchmarks/weight_norms.tsv"
     shell:
         "{params.harness} weight-norms --checkpoint {input.model:q} --train-stats {input.train:q}"
-        " --out {output.norms:q} --summary {output.summary:q} > {log:q} 2>&1"
+        " --out {output.norms:q} --summary {output.summary:q} --run {params.run:q} > {log:q} 2>&1"

@@ -15,6 +15,7 @@ rule predict:
     params:
         harness=HARNESS,
         method=method_options,
+        run=run_identity,
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,
@@ -27,4 +28,4 @@ rule predict:
     shell:
         "{params.harness} predict --model-config {input.model_config:q} --checkpoint {input.model:q}"
         " --ann {input.val:q} --images {input.images:q} --dets {output.dets:q} --proposals {output.proposals:q}"
-        " --meta {output.meta:q} --threads {threads} {params.method} > {log:q} 2>&1"
+        " --meta {output.meta:q} --threads {threads} {params.method} --run {params.run:q} > {log:q} 2>&1"

@@ -23,6 +23,7 @@ rule train:
         epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
         method=train_method_options,
         stuff=lambda wc, input: f" --stuff {shlex.quote(input.stuff)}" if "stuff" in input.keys() else "",
+        run=run_identity,
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,
@@ -36,7 +37,8 @@ rule train:
         "{params.harness} train --model-config {input.model_config:q} --train-ann {input.train:q}"
         " --images {input.images:q}{params.stuff} --work-dir {params.work_dir:q} --seed {wildcards.seed}"
         " {params.epochs} {params.method}"
-        " --out {output.model:q} --log {output.log:q} --meta {output.meta:q} --threads {threads} > {log:q} 2>&1"
+        " --out {output.model:q} --log {output.log:q} --meta {output.meta:q} --threads {threads}"
+        " --run {params.run:q} > {log:q} 2>&1"
 
 
 rule cache_features:
@@ -52,6 +54,7 @@ rule cache_features:
         method="baseline",
     params:
         harness=HARNESS,
+        run=run_identity,
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,
@@ -64,7 +67,7 @@ rule cache_features:
     shell:
         "{params.harness} cache-features --model-config {input.model_config:q} --checkpoint {input.model:q}"
         " --train-ann {input.train:q} --images {input.images:q} --out {output.cache:q} --meta {output.meta:q}"
-        " --threads {threads} > {log:q} 2>&1"
+        " --threads {threads} --run {params.run:q} > {log:q} 2>&1"
 
 
 rule retrain_classifier:
@@ -84,6 +87,7 @@ rule retrain_classifier:
         harness=HARNESS,
         epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
         method=method_options,
+        run=run_identity,
     threads: 1
     resources:
         gpu=GPUS_PER_JOB,
@@ -97,7 +101,7 @@ rule retrain_classifier:
         "{params.harness} retrain-classifier --model-config {input.model_config:q} --cache {input.cache:q}"
         " --init {input.init:q} --train-ann {input.train:q} --images {input.images:q} --seed {wildcards.seed}"
         " {params.epochs} {params.method} --out {output.model:q} --log {output.log:q} --meta {output.meta:q}"
-        " --threads {threads} > {log:q} 2>&1"
+        " --threads {threads} --run {params.run:q} > {log:q} 2>&1"
 
 
 rule heldout_split:
@@ -138,6 +142,7 @@ rule posthoc:
             f"--select-init {shlex.quote(input.select_init)} --select-ann {shlex.quote(input.select_ann)}"
             if "select_init" in input.keys() else ""
         ),
+        run=run_identity,
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,
@@ -150,4 +155,4 @@ rule posthoc:
     shell:
         "{params.harness} posthoc --model-config {input.model_config:q} --init {input.init:q}"
         " --train-ann {input.train:q} --images {input.images:q} {params.method} {params.select}"
-        " --out {output.model:q} --meta {output.meta:q} --threads {threads} > {log:q} 2>&1"
+        " --out {output.model:q} --meta {output.meta:q} --threads {threads} --run {params.run:q} > {log:q} 2>&1"
