@@ -101,6 +101,32 @@ def test_bin_aps_on_hand_case(write_json, tmp_path):
     assert metrics["AP"] == pytest.approx((1 + 51 / 101 + 0) / 3)
     assert "APr" not in metrics  # COCO ground truth has no r/c/f
     assert metrics["AR@300"] == pytest.approx((1 + 0.5 + 0) / 3)  # recall 1, 1/2, 0
+    assert "run" not in metrics  # run by hand, without --run
+
+
+def test_run_identity_lands_in_metrics_and_bootstrap(write_json, tmp_path):
+    """--run is recorded in both outputs, and aggregate takes the run from there."""
+    from harness.report.aggregate import collect_metrics, collect_replicates
+
+    gt, dets, train = hand_case(write_json)
+    boot = tmp_path / "bootstrap.json"
+    result, metrics = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets), "--train-stats", str(train),
+                               "--bootstrap", str(boot), "--replicates", "2", "--run", "lvis/faster_r50/bags/3")
+    assert result.returncode == 0, result.stderr
+    run = {"dataset": "lvis", "model": "faster_r50", "run_id": "bags", "seed": 3}
+    assert metrics["run"] == run and json.loads(boot.read_text())["run"] == run
+    tidy = collect_metrics([tmp_path / "metrics.json"], run_methods={"bags": "bags"})
+    assert set(zip(tidy.dataset, tidy.model, tidy.variant, tidy.seed)) == {("lvis", "faster_r50", "bags", 3)}
+    assert "AP" in set(tidy.metric) and set(collect_replicates([boot]).seed) == {3}
+
+
+@pytest.mark.parametrize("value", ["lvis/faster_r50/bags", "lvis/faster_r50/bags/seed3", "lvis/faster r50/bags/3",
+                                   "lvis/faster_r50/bags/3/x"])
+def test_malformed_run_is_rejected_before_any_work(write_json, tmp_path, value):
+    gt, dets, train = hand_case(write_json)
+    result, metrics = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets), "--run", value)
+    assert result.returncode == 2 and metrics is None
+    assert f"argument --run: {value!r}: " in result.stderr  # argparse's usage error, with what is wrong
 
 
 def test_bin_average_precision_skips_categories_without_ground_truth():

@@ -52,19 +52,33 @@ def meta(stage: str, method: str, option=None, **extra) -> dict:
             "packages": {"torch": "9.9.9-test", "mmdet": "3.3.0"}, "wall_time_s": 13.0, **extra}
 
 
+def run_field(run_id: str, seed: int = 0) -> dict:
+    """The "run" field the run stages write (--run lvis/faster_r50/RUN_ID/SEED)."""
+    return {"dataset": "lvis", "model": "faster_r50", "run_id": run_id, "seed": seed}
+
+
+def metrics_files(root: Path) -> list[Path]:
+    """The metrics files of make_results's two runs: what the report rule passes as --metrics."""
+    return [root / "runs" / "lvis" / "faster_r50" / run_id / "seed0" / "evaluate" / "metrics.json"
+            for run_id in ("ncm_fc", "baseline")]
+
+
 def make_results(root: Path) -> Path:
     """Two runs (trained baseline with a log; post-hoc NCM without), benchmarks and one stats summary."""
     baseline = root / "runs" / "lvis" / "faster_r50" / "baseline" / "seed0"
-    write_json(baseline / "train" / "meta.json", meta("train", "baseline", epochs=3, train_seconds=12.5))
+    write_json(baseline / "train" / "meta.json", meta("train", "baseline", epochs=3, train_seconds=12.5,
+                                                      run={**run_field("baseline"), "method": "baseline",
+                                                           "options": {}}))
     (baseline / "train" / "log.jsonl").write_text("".join(
         json.dumps({"epoch": epoch, "lr": 0.02, "loss": loss, "loss_cls": loss / 2}) + "\n"
         for epoch, loss in ((1, 2.0), (2, 1.5), (3, 1.0))))
-    write_json(baseline / "evaluate" / "metrics.json", {"AP": 0.25, "AP1": -1.0, "AP2": 0.125, "ACC": 0.5})
+    write_json(baseline / "evaluate" / "metrics.json", {"AP": 0.25, "AP1": -1.0, "AP2": 0.125, "ACC": 0.5,
+                                                        "run": run_field("baseline")})
     write_benchmark(baseline / "benchmarks" / "train.tsv", 100.25)
     write_benchmark(baseline / "benchmarks" / "predict.tsv", 5.5)
     ncm = root / "runs" / "lvis" / "faster_r50" / "ncm_fc" / "seed0"
     write_json(ncm / "train" / "meta.json", meta("posthoc", "ncm_fc", ["k=1"]))
-    write_json(ncm / "evaluate" / "metrics.json", {"AP": 0.2})
+    write_json(ncm / "evaluate" / "metrics.json", {"AP": 0.2, "run": run_field("ncm_fc")})
     write_benchmark(ncm / "benchmarks" / "posthoc.tsv", 3.25)
     write_benchmark(ncm / "benchmarks" / "predict.tsv", 4.5)
     write_benchmark(root / "benchmarks" / "synth" / "lvis.tsv", 1.25)
@@ -108,8 +122,9 @@ def make_report_files(tmp: Path) -> dict:
 
 
 def report_inputs(tmp: Path) -> ReportInputs:
-    return ReportInputs(profile=PROFILE, results_root=make_results(tmp / "results"), **make_report_files(tmp),
-                        generated_at="2020-06-14 12:00:00 UTC", commit="def456")
+    results = make_results(tmp / "results")
+    return ReportInputs(profile=PROFILE, results_root=results, metrics=metrics_files(results),
+                        **make_report_files(tmp), generated_at="2020-06-14 12:00:00 UTC", commit="def456")
 
 
 class TableRows(HTMLParser):
@@ -234,6 +249,41 @@ def test_missing_optional_inputs_show_not_available(tmp_path):
         assert "not available" in section, section_id
 
 
+def test_only_the_given_runs_are_shown_with_identity_from_their_files(tmp_path):
+    """A run folder whose metrics file is not passed in is not shown (nor its benchmarks counted); a run's
+    name comes from its metrics file's "run", not from the folder's names."""
+    inputs = report_inputs(tmp_path)
+    stray = inputs.results_root / "runs" / "lvis" / "faster_r50" / "old_run" / "seed0"
+    write_json(stray / "evaluate" / "metrics.json", {"AP": 0.9, "run": run_field("old_run")})
+    write_benchmark(stray / "benchmarks" / "train.tsv", 999.0)
+    renamed = inputs.results_root / "runs" / "lvis" / "faster_r50" / "renamed" / "seed0"
+    write_json(renamed / "evaluate" / "metrics.json", {"AP": 0.3, "run": run_field("tau_norm", 3)})
+    inputs.metrics.append(renamed / "evaluate" / "metrics.json")
+    page = render_report(inputs)
+    assert page.count('<details class="run"') == 3 and "old_run" not in page
+    assert table_rows(page, "wall-time")[-1][:3] == ["total", "7", "118.00"]  # not the stray's 999 s
+    assert 'id="run-lvis-faster_r50-tau_norm-seed3"' in page and "lvis / faster_r50 / tau_norm / seed 3" in page
+
+
+@pytest.mark.parametrize("run, field, problem", [(None, "run", "rerun `python -m harness evaluate` with --run"),
+                                                 ({"dataset": "lvis"}, "run.model", "expected a name")])
+def test_metrics_file_without_its_run_is_an_input_error(tmp_path, run, field, problem):
+    inputs = report_inputs(tmp_path)
+    write_json(inputs.metrics[0], {"AP": 0.2, **({"run": run} if run else {})})
+    with pytest.raises(InputError, match=problem) as err:
+        render_report(inputs)
+    assert err.value.source == str(inputs.metrics[0]) and err.value.field == field
+
+
+def test_training_meta_of_another_run_is_an_input_error(tmp_path):
+    inputs = report_inputs(tmp_path)
+    baseline = inputs.metrics[1]
+    write_json(baseline, {"AP": 0.2, "run": run_field("baseline", 1)})  # the folder holds seed 0's training
+    with pytest.raises(InputError, match="records run lvis/faster_r50/baseline/0") as err:
+        render_report(inputs)
+    assert err.value.source == str(baseline.parent.parent / "train" / "meta.json") and err.value.field == "run"
+
+
 @pytest.mark.parametrize("which", ["results", "table", "claims", "figure"])
 def test_missing_explicit_file_is_an_input_error(tmp_path, which):
     inputs = report_inputs(tmp_path)
@@ -259,6 +309,7 @@ def test_stage_writes_the_page_and_prints_a_summary(tmp_path, capsys):
     args = parser.parse_args([
         "--profile", str(REPO / "configs" / "profiles" / "default.yaml"),
         "--results", str(make_results(tmp_path / "results")),
+        "--metrics", *map(str, metrics_files(tmp_path / "results")),
         "--tables", *map(str, files["tables"].values()), "--claims", str(files["claims_json"]),
         *[arg for fid, caption, path in files["figures"] for arg in ("--figure", f"{fid}={caption}={path}")],
         "--out", str(out)])

@@ -144,6 +144,33 @@ def test_lvis_runs_start_from_one_coco_pretraining_per_architecture():
     assert len(trains) == 3  # one COCO pretraining serves both seeds
 
 
+RUN_STAGES = ("train", "cache-features", "retrain-classifier", "posthoc", "predict", "evaluate", "weight-norms")
+RUN_FOLDER = re.compile(r"results/smoke/runs/([^/]+)/([^/]+)/([^/]+)/seed(\d+)/")
+
+
+def test_run_stages_get_their_run_and_aggregate_and_report_their_files():
+    """Every run stage's command carries --run DATASET/MODEL/RUN_ID/SEED of the run it writes; aggregate and
+    the report get the metrics files (no runs folder to search)."""
+    result = snakemake("-n", "-p", "--forceall", "--cores", "1", "--configfile", "configs/profiles/smoke.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = [shlex.split(line) for line in result.stdout.splitlines() if " -m harness " in line]
+    by_stage = {stage: [words for words in commands if stage in words] for stage in (*RUN_STAGES, "aggregate", "report")}
+    assert all(by_stage.values()), [stage for stage, found in by_stage.items() if not found]
+    for stage in RUN_STAGES:
+        for words in by_stage[stage]:
+            output = words[words.index("--dets" if stage == "predict" else "--out") + 1]
+            folder = RUN_FOLDER.match(output).groups()  # the run folder of its outputs
+            assert words[words.index("--run") + 1] == "/".join(folder), words
+    runs = {words[words.index("--run") + 1] for stage in ("evaluate", "train") for words in by_stage[stage]}
+    assert {"lvis/faster_r50/baseline/0", "lvis/faster_r50/bags/0", "lvis/mask_r50/bags/0"} <= runs
+    metrics = sorted(words[words.index("--out") + 1] for words in by_stage["evaluate"])
+    for stage in ("aggregate", "report"):
+        words = by_stage[stage][0]
+        assert "--runs" not in words
+        given = words[words.index("--metrics") + 1:]
+        assert sorted(given[:next(i for i, w in enumerate(given) if w.startswith("--"))]) == metrics, stage
+
+
 # Placeholders of the rules' shell commands that never hold a path: numbers, flags, and composite
 # option strings that quote their own paths (common.smk, report.smk, train.smk).
 NOT_PATHS = {"params.harness", "params.seed", "params.min_count", "params.bins", "params.replicates",
@@ -151,7 +178,7 @@ NOT_PATHS = {"params.harness", "params.seed", "params.min_count", "params.bins",
              "params.select", "params.options", "params.titles", "params.beta", "params.norms", "params.figures",
              "params.sweep", "params.run",
              "threads", "wildcards.seed", "wildcards.synthetic"}
-PATH_PARAMS = {"params.work_dir", "params.runs", "params.profile", "params.results", "params.out_dir"}
+PATH_PARAMS = {"params.work_dir", "params.profile", "params.results", "params.out_dir"}
 
 
 def shell_commands(path: Path) -> list[str]:

@@ -1,14 +1,17 @@
 """One tidy table of every run's metrics: the report's single source of reproduced numbers.
 
-A run folder is ``<runs root>/<data set>/<model>/<run id>/seed<k>/``. Only two files of it are read:
-``evaluate/metrics.json`` (AP, APr, AP1..APk, ACC*, ``*_mask``: fractions, -1 = not applicable) and
-``weight_norms/summary.json`` (Spearman's rho of classifier norm vs train instances, background norm).
-Each number becomes one row (dataset, model, method, variant, seed, metric, value); values stay
-fractions as stored, and metrics that do not apply (-1, null, NaN) are left out.
+Only the files it is given are read: each run's ``evaluate/metrics.json`` (AP, APr, AP1..APk, ACC*,
+``*_mask``: fractions, -1 = not applicable) and, where given, its ``weight_norms/summary.json`` (Spearman's
+rho of classifier norm vs train instances, background norm). Which run a file belongs to comes from its
+``run`` field (data set, model, run id, seed: what the stage was given as ``--run``), never from where the
+file lies, so a run folder that is not passed in never reaches the tables. Each number becomes one row
+(dataset, model, method, variant, seed, metric, value); values stay fractions as stored, and metrics that
+do not apply (-1, null, NaN) are left out.
 
-Beside it, a wide table of the paired image bootstrap (``evaluate/bootstrap.json``): one row per
-(dataset, model, method, variant, seed, metric) with the metric's value in every replicate, columns
-b0..b{B-1}; -1 (a mean over no category in that replicate) is kept for the consumer to handle.
+Beside it, a wide table of the paired image bootstrap (``evaluate/bootstrap.json``, identity from its
+``run`` field too): one row per (dataset, model, method, variant, seed, metric) with the metric's value in
+every replicate, columns b0..b{B-1}; -1 (a mean over no category in that replicate) is kept for the
+consumer to handle.
 """
 
 import math
@@ -20,73 +23,67 @@ import pandas as pd
 
 from harness.errors import InputError
 from harness.io import atomic_path, read_json
+from harness.runs import RunIdentity
 
 TIDY_COLUMNS = ["dataset", "model", "method", "variant", "seed", "metric", "value"]
-METRICS_FILE = Path("evaluate") / "metrics.json"
-BOOTSTRAP_FILE = Path("evaluate") / "bootstrap.json"
 IDENTITY_COLUMNS = TIDY_COLUMNS[:-1]  # a run's metric: the rows of the tidy and of the replicates table
 SORT_COLUMNS = ["dataset", "model", "variant", "seed", "metric"]
-NORMS_SUMMARY_FILE = Path("weight_norms") / "summary.json"
 # weight-norm summary key -> metric name in the tidy table
 NORMS_SUMMARY_METRICS = {"spearman_rho_norm_vs_train_instances": "weight_norm_rho",
                          "background_norm": "background_norm"}
 NOT_APPLICABLE = -1.0  # evaluate's marker for a metric without data (e.g. APl with no large objects)
 NON_METRIC_KEY = re.compile(r"^(thresholds|num_cats_bin\d+)$")
-SEED_DIR = re.compile(r"^seed(\d+)$")
 
 
-def collect_metrics(runs_root: Path, run_methods: dict[str, str] | None = None, keep: set | None = None) -> pd.DataFrame:
-    """Every metric of every run folder under ``runs_root``, one row each, sorted.
+def collect_metrics(metrics_files, norms_files=(), run_methods: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every metric of the given metrics files and weight-norm summaries, one row each, sorted.
 
-    ``run_methods`` maps a run id to its method name (``x2`` -> ``x2``, ``bags_n8`` -> ``bags``); a run id
-    it does not list is its own method. ``keep``: the (data set, model, run id, seed) folders to read (the
-    run table's); others are ignored. Raises :class:`InputError` naming the file on malformed JSON.
+    Each file's ``run`` field names its run; ``run_methods`` maps a run id to its method name (``x2`` ->
+    ``x2``, ``bags_n8`` -> ``bags``), a run id it does not list is its own method. Raises
+    :class:`InputError` naming the file on malformed JSON, a missing or malformed ``run`` field, or two
+    files of one kind that name the same run.
     """
     rows = []
-    for seed_dir, seed in _seed_dirs(Path(runs_root), keep=keep):
-        identity = _run_identity(seed_dir, seed, run_methods or {})
-        for metric, value in _run_metrics(seed_dir).items():
-            rows.append({**identity, "metric": metric, "value": value})
+    for kind, writer, files, read in (("metrics file", "evaluate", metrics_files, _metrics_values),
+                                      ("weight-norm summary", "weight-norms", norms_files, _norms_values)):
+        seen: dict[RunIdentity, Path] = {}
+        for path in map(Path, files):
+            payload = _json_object(path, kind)
+            run = _identity(payload, path, seen, writer)
+            identity = _identity_columns(run, run_methods or {})
+            rows += [{**identity, "metric": metric, "value": value} for metric, value in read(payload).items()]
     tidy = pd.DataFrame(rows, columns=TIDY_COLUMNS)
     tidy = tidy.astype({"seed": "int64", "value": "float64"})
     return tidy.sort_values(SORT_COLUMNS, kind="stable", ignore_index=True)
 
 
-def _run_identity(seed_dir: Path, seed: int, run_methods: dict[str, str]) -> dict:
-    """dataset, model, method, variant and seed of a ``<data set>/<model>/<run id>/seed<k>`` folder."""
-    dataset, model, variant = seed_dir.parts[-4:-1]
-    return {"dataset": dataset, "model": model, "method": run_methods.get(variant, variant), "variant": variant,
-            "seed": seed}
+def _identity(payload: dict, path: Path, seen: dict, writer: str) -> RunIdentity:
+    """The run a file belongs to, from its ``run`` field (absent: rerun stage ``writer`` with --run);
+    ``seen`` (run -> file, of files of the same kind) catches a second file of the same run, which would
+    count its numbers twice."""
+    run = RunIdentity.from_json(payload.get("run"), path, writer=f"`python -m harness {writer}` with --run")
+    if run in seen:
+        raise InputError(path, "run", f"names run {run}, as {seen[run]} does: each run is read once")
+    seen[run] = path
+    return run
 
 
-def _seed_dirs(runs_root: Path, files=(METRICS_FILE, NORMS_SUMMARY_FILE), keep: set | None = None) -> list[tuple[Path, int]]:
-    """(folder, seed) of every ``<data set>/<model>/<run id>/seed<k>`` folder holding one of ``files``
-    (and, with ``keep``, whose (data set, model, run id, seed) it lists)."""
-    found = set()
-    for relative in files:
-        for path in runs_root.glob(f"*/*/*/seed*/{relative.as_posix()}"):
-            seed_dir = path.parents[len(relative.parts) - 1]
-            match = SEED_DIR.match(seed_dir.name)
-            if match and (keep is None or (*seed_dir.parts[-4:-1], int(match.group(1))) in keep):
-                found.add((seed_dir, int(match.group(1))))
-    return sorted(found)
+def _identity_columns(run: RunIdentity, run_methods: dict[str, str]) -> dict:
+    """dataset, model, method, variant (the run id) and seed of a run."""
+    return {"dataset": run.dataset, "model": run.model, "method": run_methods.get(run.run_id, run.run_id),
+            "variant": run.run_id, "seed": run.seed}
 
 
-def _run_metrics(seed_dir: Path) -> dict[str, float]:
-    """Metric name -> value of one seed folder, from whichever of its two files exist."""
-    metrics = {}
-    metrics_path = seed_dir / METRICS_FILE
-    if metrics_path.is_file():
-        for key, value in _json_object(metrics_path, "metrics file").items():
-            if not NON_METRIC_KEY.match(key) and _is_number(value) and value != NOT_APPLICABLE:
-                metrics[key] = float(value)
-    summary_path = seed_dir / NORMS_SUMMARY_FILE
-    if summary_path.is_file():
-        summary = _json_object(summary_path, "weight-norm summary")
-        for key, metric in NORMS_SUMMARY_METRICS.items():
-            if _is_number(summary.get(key)):  # rho = -1 is a real value here, not a marker
-                metrics[metric] = float(summary[key])
-    return metrics
+def _metrics_values(payload: dict) -> dict[str, float]:
+    """Metric name -> value of a metrics.json: numbers only, without thresholds, bin sizes and -1."""
+    return {key: float(value) for key, value in payload.items()
+            if not NON_METRIC_KEY.match(key) and _is_number(value) and value != NOT_APPLICABLE}
+
+
+def _norms_values(payload: dict) -> dict[str, float]:
+    """Metric name -> value of a weight-norm summary (rho = -1 is a real value here, not a marker)."""
+    return {metric: float(payload[key]) for key, metric in NORMS_SUMMARY_METRICS.items()
+            if _is_number(payload.get(key))}
 
 
 def _json_object(path: Path, what: str) -> dict:
@@ -135,21 +132,19 @@ def _read_table(path: Path, absent: str, columns: list[str], layout: str) -> pd.
     return table
 
 
-def collect_replicates(runs_root: Path, run_methods: dict[str, str] | None = None,
-                       keep: set | None = None) -> pd.DataFrame:
-    """Every run's bootstrap replicates: one row per (dataset, model, method, variant, seed, metric),
-    columns b0..b{B-1}, sorted like the tidy table.
+def collect_replicates(bootstrap_files, run_methods: dict[str, str] | None = None) -> pd.DataFrame:
+    """The given bootstrap files' replicates: one row per (dataset, model, method, variant, seed, metric),
+    columns b0..b{B-1}, sorted like the tidy table; each file's run comes from its ``run`` field.
 
     All runs must have the same B, and the runs of one data set the same resamples (seed and val image
     ids), or their replicates would not be paired: otherwise an :class:`InputError` names the file.
     """
     identities, values = [], []
-    first, resamples = None, {}  # first file read; data set -> (file, seed, image ids digest)
-    for seed_dir, seed in _seed_dirs(Path(runs_root), (BOOTSTRAP_FILE,), keep):
-        path = seed_dir / BOOTSTRAP_FILE
-        identity = _run_identity(seed_dir, seed, run_methods or {})
-        dataset = identity["dataset"]
+    first, resamples, seen = None, {}, {}  # first file read; data set -> (file, seed, image ids digest)
+    for path in map(Path, bootstrap_files):
         payload = _bootstrap_payload(path)
+        identity = _identity_columns(_identity(payload, path, seen, "evaluate"), run_methods or {})
+        dataset = identity["dataset"]
         first = first or (path, payload["replicates"])
         if payload["replicates"] != first[1]:
             raise InputError(path, "replicates", f"{payload['replicates']} replicates, but {first[0]} has {first[1]}: "

@@ -12,8 +12,11 @@ outputs, and lays them out in five sections with stable ids:
               parts of an ``all_of``), the numbers, the explanation and the cause where one is given.
 ``tables``    the ``<table>`` fragments of ``python -m harness tables``, each in ``<section id=NAME>``.
 ``figures``   PNG figures, each a ``<figure id=ID>`` with its caption.
-``runs``      one ``<details>`` per run folder ``runs/<data set>/<model>/<run id>/seed<k>/``: method,
-              epochs, training time, key metrics and the training loss per epoch as an inline SVG.
+``runs``      one ``<details>`` per metrics file given (``--metrics``: each run's
+              ``evaluate/metrics.json``, whose ``run`` field names the run): method, epochs, training time,
+              key metrics and the training loss per epoch as an inline SVG, from the run's folder (the
+              metrics file's parent's parent: ``train/meta.json``, ``train/log.jsonl``,
+              ``benchmarks/*.tsv``). No other run folder is read.
 
 Optional inputs that are absent (no claims JSON, no stats, no runs yet) show a visible "not available"
 note; a file passed explicitly that does not exist (or is malformed) is an :class:`InputError`.
@@ -38,7 +41,6 @@ STATUS_CLASSES = {"holds": "holds", "does not hold": "does-not-hold", "inconclus
 KIND_LABELS = {"phenomenon": "phenomenon", "release_artefact": "release artefact"}
 KEY_METRICS = ("AP", "AP1", "AP2", "AP3", "AP4", "ACC", "AP_mask")
 NOT_APPLICABLE = -1.0  # evaluate's marker for a metric without data
-SEED_DIR = re.compile(r"^seed(\d+)$")
 ELEMENT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # table fragments that are not paper tables, by file stem
@@ -96,6 +98,7 @@ class ReportInputs:
 
     profile: dict
     results_root: Path
+    metrics: list[Path] = field(default_factory=list)  # the runs' evaluate/metrics.json files
     tables: dict[str, Path] = field(default_factory=dict)
     claims_json: Path | None = None
     figures: list[tuple[str, str, Path]] = field(default_factory=list)
@@ -105,7 +108,8 @@ class ReportInputs:
 
 @dataclass
 class RunFolder:
-    """One seed folder of a run, with what the report reads from it (None where the file is absent)."""
+    """One seed of a run (identity from its metrics file), with what the report reads from its folder
+    (None where the file is absent)."""
 
     dataset: str
     model: str
@@ -186,22 +190,39 @@ def _optional_json(path: Path, what: str) -> dict | None:
     return payload
 
 
-def find_runs(results_root: Path) -> list[RunFolder]:
-    """Every ``runs/<data set>/<model>/<run id>/seed<k>/`` folder, sorted by data set, model, run, seed."""
-    runs = []
-    for seed_dir in sorted((results_root / "runs").glob("*/*/*/seed*")):
-        match = SEED_DIR.match(seed_dir.name)
-        if not (match and seed_dir.is_dir()):
-            continue
-        log_path = seed_dir / "train" / "log.jsonl"
-        benchmarks = {path.stem: read_benchmark_seconds(path)
-                      for path in sorted((seed_dir / "benchmarks").glob("*.tsv"))}
-        runs.append(RunFolder(*seed_dir.parts[-4:-1], int(match.group(1)), seed_dir,
-                              _optional_json(seed_dir / "train" / "meta.json", "run meta file"),
-                              read_training_log(log_path) if log_path.is_file() else None,
-                              _optional_json(seed_dir / "evaluate" / "metrics.json", "metrics file"),
-                              benchmarks))
+def read_runs(metrics_files: list[Path]) -> list[RunFolder]:
+    """The runs of the given metrics files, sorted by data set, model, run, seed: identity from each file's
+    ``run`` field, the folder is the file's parent's parent (``<run folder>/evaluate/metrics.json``)."""
+    from harness.runs import RunIdentity
+
+    runs, seen = [], {}
+    for path in map(Path, metrics_files):
+        metrics = _optional_json(path, "metrics file")
+        if metrics is None:
+            raise InputError(path, None, "metrics file does not exist (python -m harness evaluate)")
+        run = RunIdentity.from_json(metrics.get("run"), path, writer="`python -m harness evaluate` with --run")
+        if run in seen:
+            raise InputError(path, "run", f"names run {run}, as {seen[run]} does: each run is shown once")
+        seen[run] = path
+        runs.append(_run_folder(run, path, metrics))
     return sorted(runs, key=lambda r: (r.dataset, r.model, r.run, r.seed))
+
+
+def _run_folder(run, metrics_path: Path, metrics: dict) -> RunFolder:
+    """A run's training meta, log and benchmark times from its folder (the metrics file's parent's parent).
+    A training meta that records another run is an :class:`InputError`: the folder is not the run's."""
+    from harness.runs import RunIdentity
+
+    folder = metrics_path.parent.parent
+    meta_path = folder / "train" / "meta.json"
+    meta = _optional_json(meta_path, "run meta file")
+    trained = RunIdentity.from_json(meta["run"], meta_path) if meta and meta.get("run") is not None else run
+    if trained != run:
+        raise InputError(meta_path, "run", f"records run {trained}, but {metrics_path} beside it is run {run}")
+    log_path = folder / "train" / "log.jsonl"
+    benchmarks = {path.stem: read_benchmark_seconds(path) for path in sorted((folder / "benchmarks").glob("*.tsv"))}
+    return RunFolder(run.dataset, run.model, run.run_id, run.seed, folder, meta,
+                     read_training_log(log_path) if log_path.is_file() else None, metrics, benchmarks)
 
 
 def stage_wall_times(results_root: Path, runs: list[RunFolder]) -> list[StageTime]:
@@ -279,8 +300,7 @@ def _check_id(value: str, what: str) -> None:
 def render_report(inputs: ReportInputs) -> str:
     """The whole report page as one self-contained HTML document."""
     _check_explicit_files(inputs)
-    root = Path(inputs.results_root)
-    runs = find_runs(root)
+    runs = read_runs(inputs.metrics)
     body = [_overview(inputs, runs), _claims_section(inputs.claims_json), _tables_section(inputs.tables),
             _figures_section(inputs.figures), _runs_section(runs)]
     name = inputs.profile.get("profile", "unnamed profile")
@@ -376,7 +396,7 @@ def _hms(seconds: float) -> str:
 def _wall_time_table(times: list[StageTime]) -> str:
     """Rules, longest first, with their share of the total as a bar; the total last."""
     if not times:
-        return _note("no Snakemake benchmark files under benchmarks/ or runs/*/*/*/seed*/benchmarks/")
+        return _note("no Snakemake benchmark files under benchmarks/ or the runs' benchmarks/")
     total = sum(t.seconds for t in times)
     rows, classes = [], []
     for t in times:
@@ -543,9 +563,9 @@ def _figures_section(figures: list[tuple[str, str, Path]]) -> str:
 
 
 def _runs_section(runs: list[RunFolder]) -> str:
-    """The run folders grouped by data set and model, one ``<details>`` each."""
+    """The runs grouped by data set and model, one ``<details>`` each."""
     if not runs:
-        return _section("runs", "Runs", [_note("no run folders under runs/<data set>/<model>/<run id>/seed<k>/")])
+        return _section("runs", "Runs", [_note("no runs given (their evaluate/metrics.json files, --metrics)")])
     parts, current = [], None
     for run in runs:
         if (run.dataset, run.model) != current:

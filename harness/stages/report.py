@@ -1,11 +1,12 @@
 """Stage ``report``: the self-contained HTML report page (overview, claims, tables, figures, runs).
 
-    python -m harness report --profile PROFILE.yaml --results RESULTS_DIR \
+    python -m harness report --profile PROFILE.yaml --results RESULTS_DIR [--metrics METRICS.json ...] \
         [--tables T1.html ...] [--claims CLAIMS.json] [--figure ID=CAPTION=PNG ...] --out reports/index.html
 
-Reads the run folders, data set summaries and Snakemake benchmark files under RESULTS_DIR, the table
-fragments of ``python -m harness tables`` (each named by its file stem: table1.html -> section
-``table1``), the claims JSON of ``python -m harness claims`` and PNG figures (``--figure``: id, caption
+Reads the runs of the given metrics files (each run's ``evaluate/metrics.json``: its ``run`` field names
+the run, its folder, two levels up, holds the training meta, log and benchmarks; no other run folder is
+read), the data set summaries and data-stage benchmark files under RESULTS_DIR, the table fragments of
+``python -m harness tables`` (each named by its file stem: table1.html -> section ``table1``), the claims JSON of ``python -m harness claims`` and PNG figures (``--figure``: id, caption
 and path separated by the first and the last ``=``). Inputs left out show a "not available" note; a
 file that is named but missing is an error. The page embeds everything (no external references).
 """
@@ -17,7 +18,10 @@ HELP = "the self-contained HTML report page: overview, claims, tables, figures a
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", required=True, help="profile YAML (configs/profiles/NAME.yaml)")
-    parser.add_argument("--results", required=True, help="results folder of the profile (results/NAME)")
+    parser.add_argument("--results", required=True, help="results folder of the profile (results/NAME): "
+                                                         "stats/ and benchmarks/")
+    parser.add_argument("--metrics", nargs="*", default=[], metavar="METRICS.json",
+                        help="the runs' evaluate/metrics.json files (each names its run in field 'run')")
     parser.add_argument("--tables", nargs="*", default=[], help="table HTML fragments (DIR/table1.html ...)")
     parser.add_argument("--claims", help="claims JSON of `python -m harness claims`")
     parser.add_argument("--figure", action="append", default=[], metavar="ID=CAPTION=PNG",
@@ -50,7 +54,8 @@ def run(args: argparse.Namespace) -> None:
     tables = {Path(path).stem: Path(path) for path in args.tables}
     if len(tables) != len(args.tables):
         raise InputError("--tables", None, "two fragments share a file name; each names its section")
-    inputs = ReportInputs(profile=load_profile(args.profile), results_root=Path(args.results), tables=tables,
+    inputs = ReportInputs(profile=load_profile(args.profile), results_root=Path(args.results),
+                          metrics=[Path(path) for path in args.metrics], tables=tables,
                           claims_json=Path(args.claims) if args.claims else None,
                           figures=[(i, c, Path(p)) for i, c, p in map(parse_figure, args.figure)],
                           commit=git_commit())

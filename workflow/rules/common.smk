@@ -219,22 +219,27 @@ def synth_options(wildcards):
     return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())  # numbers only
 
 
+def run_metrics():
+    """The metrics file of every seed of every run of the run table (aggregate's and the report's input)."""
+    return [run_path(run.dataset, run.model, run.run_id, seed, "evaluate/metrics.json")
+            for run in RUN_TABLE for seed in run.seeds]
+
+
+def run_norm_summaries():
+    """Weight-norm summaries where Figures 1 and 3 and the claims read them: every baseline, and the
+    Figure 3 runs (a Seesaw classifier has no row per category)."""
+    return [run_path(run.dataset, run.model, run.run_id, seed, "weight_norms/summary.json")
+            for run in RUN_TABLE if run.run_id in FIGURE3_RUNS.values() for seed in run.seeds]
+
+
 def run_outputs():
-    """The metrics files of every run of the run table (the report's input), and weight norms where
-    Figures 1 and 3 and the claims read them: every baseline, and the Figure 3 runs (a Seesaw
-    classifier has no row per category)."""
-    return [
-        run_path(run.dataset, run.model, run.run_id, seed, name)
-        for run in RUN_TABLE
-        for seed in run.seeds
-        for name in ["evaluate/metrics.json", *(["weight_norms/summary.json"] if run.run_id in FIGURE3_RUNS.values() else [])]
-    ]
+    """Every run's final files: its metrics, and weight-norm summaries where they are read."""
+    return run_metrics() + run_norm_summaries()
 
 
 def run_bootstraps():
     """The bootstrap replicates of every evaluated run (evaluate writes them beside its metrics.json)."""
-    return [path.removesuffix("metrics.json") + "bootstrap.json" for path in run_outputs()
-            if path.endswith("evaluate/metrics.json")]
+    return [path.removesuffix("metrics.json") + "bootstrap.json" for path in run_metrics()]
 
 
 def all_targets():
@@ -269,10 +274,3 @@ FIGURE1_TITLES = "'balanced (COCO 2017)' 'long-tail (LVIS v0.5)'" if REAL_DATA e
     "'balanced (synthetic COCO)' 'long-tail (LVIS-shaped)'"
 )
 
-
-def runs_root(run_file):
-    """The runs folder a run's file lies in (results/<profile>/runs)."""
-    path = run_file
-    while os.path.basename(path) != "runs":
-        path = os.path.dirname(path)
-    return path

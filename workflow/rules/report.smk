@@ -27,23 +27,26 @@ rule figure1:
 
 
 
+# aggregate and the report read the files they declare, and take each run's identity from the files'
+# "run" field (the run stages record --run), never from their folders: a stray run folder is not read.
 rule aggregate:
     input:
-        run_outputs(),
+        metrics=run_metrics(),
+        norms=run_norm_summaries(),
         bootstraps=run_bootstraps(),
     output:
         tidy=f"{REPORT}/tidy.csv",
         bootstrap=f"{REPORT}/bootstrap.csv",
     params:
         harness=HARNESS,
-        runs=lambda wc, input: runs_root(input[0]),
         profile=PROFILE_FILE,
     conda:
         ENV
     log:
         f"{RESULTS}/logs/aggregate.log",
     shell:
-        "{params.harness} aggregate --runs {params.runs:q} --profile {params.profile:q} --out {output.tidy:q}"
+        "{params.harness} aggregate --metrics {input.metrics:q} --norms {input.norms:q}"
+        " --bootstraps {input.bootstraps:q} --profile {params.profile:q} --out {output.tidy:q}"
         " --bootstrap-out {output.bootstrap:q} > {log:q} 2>&1"
 
 
@@ -171,7 +174,7 @@ rule figure4:
 
 rule report_html:
     input:
-        run_outputs(),
+        metrics=run_metrics(),
         tables=[*expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES), f"{REPORT}/gains.html"],
         claims=f"{REPORT}/claims.json",
         figures=expand(f"{RESULTS}/figures/figure{{n}}.png", n=FIGURE_CAPTIONS),
@@ -190,5 +193,6 @@ rule report_html:
     log:
         f"{RESULTS}/logs/report_html.log",
     shell:
-        "{params.harness} report --profile {params.profile:q} --results {params.results:q} --tables {input.tables:q}"
+        "{params.harness} report --profile {params.profile:q} --results {params.results:q}"
+        " --metrics {input.metrics:q} --tables {input.tables:q}"
         " --claims {input.claims:q} {params.figures} --out {output:q} > {log:q} 2>&1"
