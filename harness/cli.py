@@ -41,6 +41,27 @@ COMMANDS = {
 }
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Arguments show their default (unless their help already says it); the epilog keeps its lines."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def usage_examples(doc: str | None) -> str | None:
+    """The ``python -m harness ...`` lines of a module docstring (with their continuation lines), as an
+    "examples:" epilog."""
+    lines, taking = [], False
+    for line in (doc or "").splitlines():
+        taking = line.strip().startswith("python -m harness") or (taking and lines and lines[-1].endswith("\\"))
+        if taking:
+            lines.append("    " + " ".join(line.split()))  # a docstring's "\\"-newline joins lines
+    return "examples:\n" + "\n".join(lines) if lines else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness",
@@ -49,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
-        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        sub = commands.add_parser(name, help=module.HELP, description=module.HELP, formatter_class=HelpFormatter,
+                                  epilog=usage_examples(module.__doc__))
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser

@@ -1,5 +1,8 @@
 """Profiles (``configs/profiles/*.yaml``): loading and validation, shared with Snakemake.
 
+    python -m harness check-config configs/profiles/lvis_v05.yaml
+    python -m harness check-config configs/profiles/default.yaml --shallow
+
 The schema lives in ``workflow/schemas/config.schema.yaml``; ``workflow/rules/common.smk`` calls
 :func:`validate_config` on the config Snakemake loaded, so both entry points apply the same rules.
 """

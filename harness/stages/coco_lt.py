@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", required=True, help="COCO-LT category statistics (id, instance_count)")
     parser.add_argument("--out", required=True, help="COCO-LT train annotations to write")
     parser.add_argument("--report", required=True, help="achieved vs target per category (JSON)")
-    parser.add_argument("--seed", required=True, type=int)
+    parser.add_argument("--seed", required=True, type=int, help="seed of the image subsampling")
     parser.add_argument("--match", choices=["auto", "id", "rank"], default="auto",
                         help="targets by category id (real COCO 2017) or by rank (other sources); auto: id when "
                              "the source has exactly COCO 2017's 80 category ids")

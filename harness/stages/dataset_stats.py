@@ -19,11 +19,11 @@ HELP = "per-category train/val counts, bins and r/c/f, plus a summary (images, i
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--val", required=True)
+    parser.add_argument("--train", required=True, help="train annotations (LVIS or COCO format)")
+    parser.add_argument("--val", required=True, help="val annotations")
     parser.add_argument("--thresholds", nargs="+", type=float, help="bin edges (default: train info.bin_thresholds)")
-    parser.add_argument("--categories-csv", required=True)
-    parser.add_argument("--summary", required=True)
+    parser.add_argument("--categories-csv", required=True, help="output: one row per category (counts, bin, r/c/f)")
+    parser.add_argument("--summary", required=True, help="output: JSON summary (images, instances, categories per bin)")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -12,9 +12,9 @@ HELP = "Figure 1: classifier weight norms vs training instances, balanced vs lon
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--norms", nargs="+", required=True, help="weight-norm CSVs, one per panel")
     parser.add_argument("--summaries", nargs="+", required=True, help="their weight-norm summaries (rho)")
-    parser.add_argument("--titles", nargs="+", required=True)
-    parser.add_argument("--png", required=True)
-    parser.add_argument("--svg", required=True)
+    parser.add_argument("--titles", nargs="+", required=True, help="panel titles, one per norms file")
+    parser.add_argument("--png", required=True, help="output: the figure as PNG")
+    parser.add_argument("--svg", required=True, help="output: the figure as SVG")
 
 
 def run(args: argparse.Namespace) -> None:

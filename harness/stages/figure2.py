@@ -10,8 +10,8 @@ HELP = "Figure 2: the balanced group softmax module as built, from a group layou
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--groups", required=True, help="group layout JSON written by the groups stage")
-    parser.add_argument("--png", required=True)
-    parser.add_argument("--svg", required=True)
+    parser.add_argument("--png", required=True, help="output: the figure as PNG")
+    parser.add_argument("--svg", required=True, help="output: the figure as SVG")
     parser.add_argument("--beta", default="8", help='"others" sampling ratio shown in the figure (8, n, all, ...)')
 
 

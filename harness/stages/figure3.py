@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--thresholds", nargs="+", type=float,
                        help="train-instance counts at which the bins split (dashed lines)")
     where.add_argument("--stats", help="a train annotation file recording info.bin_thresholds")
-    parser.add_argument("--png", required=True)
-    parser.add_argument("--svg", required=True)
+    parser.add_argument("--png", required=True, help="output: the figure as PNG")
+    parser.add_argument("--svg", required=True, help="output: the figure as SVG")
 
 
 def parse_labelled_paths(specs: list[str]) -> dict[str, str]:

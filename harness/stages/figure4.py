@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                       "metric, value)")
     parser.add_argument("--runs", required=True, nargs="+", metavar="RUN=BETA",
                         help="the sweep's runs and their betas, e.g. bags_beta0=0 bags=8 bags_betan=n")
-    parser.add_argument("--png", required=True)
-    parser.add_argument("--svg", required=True)
+    parser.add_argument("--png", required=True, help="output: the figure as PNG")
+    parser.add_argument("--svg", required=True, help="output: the figure as SVG")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -14,11 +14,11 @@ HELP = "split train annotations into fit and held-out parts (hyper-parameter sel
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--fraction", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fit-out", required=True)
-    parser.add_argument("--heldout-out", required=True)
+    parser.add_argument("--train", required=True, help="train annotations to split")
+    parser.add_argument("--fraction", type=float, default=0.2, help="share of the images held out")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the image draw")
+    parser.add_argument("--fit-out", required=True, help="output: the fitting part")
+    parser.add_argument("--heldout-out", required=True, help="output: the held-out part")
 
 
 def split_images(data: dict, fraction: float, seed: int) -> tuple[dict, dict]:

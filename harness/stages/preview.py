@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ann", required=True, help="LVIS/COCO-format annotations")
     parser.add_argument("--images", required=True, help="folder the annotations' file_name entries are relative to")
     parser.add_argument("--out", required=True, help="PNG to write")
-    parser.add_argument("--count", type=int, default=8)
+    parser.add_argument("--count", type=int, default=8, help="images in the contact sheet")
     parser.add_argument("--scale", type=int, default=4, help="upscaling factor (nearest neighbour)")
 
 
