@@ -169,6 +169,8 @@ def check_profile_inputs(config: dict, source: str, deep: bool = False) -> list[
     """Raise one :class:`InputError` listing every required input's problem; return the optional ones'."""
     problems = input_problems(profile_inputs(config, with_checkpoints=deep), deep)
     required = [p for p in problems if not p.input.optional]
+    if len(problems) == 1 and required:  # one problem: the usual one-line error
+        raise InputError(source, None, problems[0].line())
     if required:
         lines = "\n".join(f"  {p.line()}" for p in problems)
         raise InputError(source, None, f"{len(required)} required input(s) missing or unusable "

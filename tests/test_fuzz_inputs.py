@@ -233,7 +233,9 @@ def write(folder: Path, name: str, payload) -> Path:
 def assert_rejected(code, err, folder: Path, inputs: set[str], naming: str | None = None):
     """Exit 2, one `error:` line (naming ``naming``), no traceback, nothing but the inputs in ``folder``."""
     assert code == 2, err
-    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    first, *more = err.rstrip("\n").split("\n")  # several missing inputs: one line each, after the error line
+    assert first.startswith("error: ") and all(line.startswith("  field '") for line in more), err
+    assert err.endswith("\n") and "Traceback" not in err, err
     if naming:
         assert naming in err, err
     assert {p.name for p in folder.iterdir()} == inputs, sorted(p.name for p in folder.iterdir())
