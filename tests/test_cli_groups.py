@@ -68,3 +68,27 @@ def test_paper_scale_thresholds_follow_the_recorded_count_scaling(write_json, tm
     layout = json.loads(out.read_text())
     assert layout["thresholds"] == [4, 16] and layout["paper_scale_thresholds"] == [10, 100]
     assert [g["category_ids"] for g in layout["groups"]] == [[], [1], [2], [3]]
+
+
+def subcommands():
+    import argparse
+
+    from harness.cli import build_parser
+
+    parser = build_parser()
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def test_every_argument_has_help_and_every_command_an_example():
+    import argparse
+
+    for name, sub in subcommands().items():
+        silent = [a.dest for a in sub._actions if not isinstance(a, argparse._HelpAction) and not a.help]
+        assert silent == [], f"{name}: arguments without help: {silent}"
+        assert f"python -m harness {name}" in (sub.epilog or ""), f"{name}: no usage example"
+
+
+def test_help_shows_defaults_once():
+    text = subcommands()["evaluate"].format_help()
+    assert "--replicates REPLICATES" in text and text.count("(default 200)") + text.count("(default: 200)") == 1
+    assert "(default: 0.2)" in subcommands()["heldout-split"].format_help()

@@ -17,12 +17,12 @@ HELP = "cache the frozen detector's classifier inputs and labels for every train
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model-config", required=True)
+    parser.add_argument("--model-config", required=True, help="model config (configs/models/...py)")
     parser.add_argument("--checkpoint", required=True, help="the trained detector (exported model)")
-    parser.add_argument("--train-ann", required=True)
-    parser.add_argument("--images", required=True)
+    parser.add_argument("--train-ann", required=True, help="train annotations")
+    parser.add_argument("--images", required=True, help="image folder of the annotations")
     parser.add_argument("--out", required=True, help="cache file (tensors only)")
-    parser.add_argument("--meta", required=True)
+    parser.add_argument("--meta", required=True, help="output: provenance and settings (meta.json)")
     add_threads_argument(parser)
     add_run_argument(parser)
 

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--proposals", help="proposals .npz (image_ids, boxes, labels) for ACC*")
     parser.add_argument("--keep-degenerate-boxes", action="store_true",
                         help="evaluate boxes with negative width/height as lvis-api does (ignored) instead of failing")
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", required=True, help="output: metrics.json (fractions; -1 = not applicable)")
     parser.add_argument("--bootstrap", help="also write per-replicate AP of a paired image bootstrap here (JSON)")
     parser.add_argument("--replicates", type=int, default=200, help="bootstrap replicates B (default 200)")
     parser.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the image resamples (default 0)")

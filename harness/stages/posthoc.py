@@ -23,14 +23,14 @@ HELP = "apply a post-hoc method (NCM, tau-norm) to a trained detector"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model-config", required=True)
+    parser.add_argument("--model-config", required=True, help="model config (configs/models/...py)")
     parser.add_argument("--init", required=True, help="the trained detector (baseline)")
-    parser.add_argument("--train-ann", required=True)
-    parser.add_argument("--images", required=True)
+    parser.add_argument("--train-ann", required=True, help="train annotations")
+    parser.add_argument("--images", required=True, help="image folder of the annotations")
     parser.add_argument("--select-init", help="a baseline trained without the held-out split")
     parser.add_argument("--select-ann", help="the held-out split of train (annotations)")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--meta", required=True)
+    parser.add_argument("--out", required=True, help="output: the transformed model (.pth)")
+    parser.add_argument("--meta", required=True, help="output: provenance and settings (meta.json)")
     add_threads_argument(parser)
     add_method_arguments(parser)
     add_run_argument(parser)

@@ -17,13 +17,13 @@ HELP = "run a trained detector on a val set: detections (LVIS results JSON) and 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model-config", required=True)
+    parser.add_argument("--model-config", required=True, help="model config (configs/models/...py)")
     parser.add_argument("--checkpoint", required=True, help="exported model written by the train stage")
     parser.add_argument("--ann", required=True, help="LVIS/COCO-format annotations of the images to predict")
-    parser.add_argument("--images", required=True)
-    parser.add_argument("--dets", required=True)
-    parser.add_argument("--proposals", required=True)
-    parser.add_argument("--meta", required=True)
+    parser.add_argument("--images", required=True, help="image folder of --ann")
+    parser.add_argument("--dets", required=True, help="output: detections (LVIS/COCO results JSON)")
+    parser.add_argument("--proposals", required=True, help="output: the RPN proposals and their labels (.npz), for ACC")
+    parser.add_argument("--meta", required=True, help="output: provenance and settings (meta.json)")
     add_threads_argument(parser)
     add_method_arguments(parser)
     add_run_argument(parser)

@@ -21,16 +21,16 @@ HELP = "train a classifier-only method (BAGS, -cls rows) on a feature cache inst
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model-config", required=True)
+    parser.add_argument("--model-config", required=True, help="model config (configs/models/...py)")
     parser.add_argument("--cache", required=True, help="cache-features output of the baseline")
     parser.add_argument("--init", required=True, help="the baseline model the cache was built from")
-    parser.add_argument("--train-ann", required=True)
-    parser.add_argument("--images", required=True)
-    parser.add_argument("--seed", required=True, type=int)
+    parser.add_argument("--train-ann", required=True, help="train annotations")
+    parser.add_argument("--images", required=True, help="image folder of the annotations")
+    parser.add_argument("--seed", required=True, type=int, help="seed of the training (weights, data order, sampler)")
     parser.add_argument("--epochs", type=int, help="override the model config's max_epochs")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--log", required=True)
-    parser.add_argument("--meta", required=True)
+    parser.add_argument("--out", required=True, help="output: the model with its retrained classifier (.pth)")
+    parser.add_argument("--log", required=True, help="output: one JSON line per epoch (log.jsonl)")
+    parser.add_argument("--meta", required=True, help="output: provenance and settings (meta.json)")
     add_threads_argument(parser)
     add_method_arguments(parser)
     add_run_argument(parser)

@@ -39,17 +39,17 @@ HELP = "train a detector (mmengine Runner; CPU, or the GPU when present); resuma
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model-config", required=True)
+    parser.add_argument("--model-config", required=True, help="model config (configs/models/...py)")
     parser.add_argument("--train-ann", required=True, help="LVIS or COCO-format train annotations")
     parser.add_argument("--images", required=True, help="folder the annotations' file_name entries are relative to")
     parser.add_argument("--work-dir", required=True, help="epoch checkpoints and mmengine logs (kept for resume)")
-    parser.add_argument("--seed", required=True, type=int)
+    parser.add_argument("--seed", required=True, type=int, help="seed of the training (weights, data order, sampler)")
     parser.add_argument("--load-from", help="initial weights (e.g. the baseline this run fine-tunes)")
     parser.add_argument("--stuff", help="semantic stuff maps named like the images (models with a semantic branch)")
     parser.add_argument("--epochs", type=int, help="override the model config's max_epochs")
     parser.add_argument("--out", required=True, help="exported final model")
     parser.add_argument("--log", required=True, help="one JSON line per epoch")
-    parser.add_argument("--meta", required=True)
+    parser.add_argument("--meta", required=True, help="output: provenance and settings (meta.json)")
     add_threads_argument(parser)
     add_method_arguments(parser)
     add_run_argument(parser)

@@ -21,7 +21,7 @@ CANDIDATES = ("roi_head.bbox_head.fc_cls", "roi_head.bbox_head.2.fc_cls")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--checkpoint", required=True, help="trained model (.pth) whose classifier weights are measured")
     parser.add_argument("--train-stats", required=True, help="train annotations or category statistics")
     parser.add_argument("--param", help=f"classifier module (default: the first of {', '.join(CANDIDATES)})")
     parser.add_argument("--out", required=True, help="CSV: category_id, name, train_instances, norm, bias")
