@@ -248,3 +248,22 @@ def test_dry_run_quotes_paths_with_spaces(workdir, tmp_path):
     assert words[words.index("--stuff") + 1] == str(spaced / "stuff maps")
     aggregate = shlex.split(next(c for c in commands if " aggregate " in c))
     assert aggregate[aggregate.index("--profile") + 1] == str(profile)
+
+
+def test_snakemake_files_are_snakefmt_formatted():
+    """The Snakefile and every rule file pass `snakefmt --check` (the pinned snakefmt and black)."""
+    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    result = subprocess.run([sys.executable, "-m", "snakefmt", "--check", *map(str, files)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_rule_with_a_command_has_a_benchmark():
+    """Per-rule wall times in the report count every job (`all` runs nothing)."""
+    missing = []
+    for path in [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]:
+        for name, body in re.findall(r"^\s*(?:local)?rule (\w+):\n(.*?)(?=^\s*(?:local)?rule |\Z)", path.read_text(),
+                                     re.S | re.M):
+            if ("shell:" in body or "run:" in body) and "benchmark:" not in body:
+                missing.append(f"{path.name}:{name}")
+    assert missing == []

@@ -12,7 +12,14 @@ from harness.config import check_input_files, validate_config
 from harness.datasets import dataset_table
 from harness.errors import InputError
 from harness.methods import get_method
-from harness.runs import BASELINE, METHOD_RUNS_DIR, baseline_entry, read_run_spec, run_table, seeds_of
+from harness.runs import (
+    BASELINE,
+    METHOD_RUNS_DIR,
+    baseline_entry,
+    read_run_spec,
+    run_table,
+    seeds_of,
+)
 
 DEFAULT_PROFILE = "configs/profiles/default.yaml"
 
@@ -32,7 +39,9 @@ RESULTS = f"results/{PROFILE}"
 REPORT = f"{RESULTS}/report"  # tidy metrics, tables and claims of this profile
 PAPER_TABLES = ["table1", "table2", "table3", "table4", "table_coco_lt"]
 # The HTML report: reports/index.html for the embedded default, reports/<profile>/index.html otherwise.
-REPORT_HTML = "reports/index.html" if PROFILE == "default" else f"reports/{PROFILE}/index.html"
+REPORT_HTML = (
+    "reports/index.html" if PROFILE == "default" else f"reports/{PROFILE}/index.html"
+)
 HARNESS = f"{shlex.quote(sys.executable)} -m harness"  # the interpreter running Snakemake (.venv)
 # Threads of one torch job: half the cores, so two jobs run side by side. On 2 CPU cores two 1-thread
 # trainings do 1.6x the work of one 2-thread training (0.20 s vs 0.16 s per iteration each).
@@ -53,7 +62,9 @@ FIRST_SEED = config["seeds"][0]
 # Every run of the profile (harness/runs.py): baselines and the `runs` entries' method files.
 RUN_TABLE = run_table(config, f"profile {PROFILE!r}")
 RUNS = {(r.dataset, r.model, r.run_id): r for r in RUN_TABLE}
-SPECS = {r.run_id: r.spec for r in RUN_TABLE}  # run id -> method file (method, options, layout)
+SPECS = {
+    r.run_id: r.spec for r in RUN_TABLE
+}  # run id -> method file (method, options, layout)
 METHODS = list(SPECS)  # run ids: rule wildcards and table rows
 
 
@@ -70,21 +81,31 @@ def selects_on_heldout(run_id):
 
 # Each run goes to the rule its method's kind asks for; nothing below names a method.
 KIND = {run_id: run_method(run_id).kind for run_id in METHODS}
-POSTHOC = [r for r in METHODS if KIND[r] == "posthoc"]  # transforms of the trained baseline (NCM, tau-norm)
+POSTHOC = [
+    r for r in METHODS if KIND[r] == "posthoc"
+]  # transforms of the trained baseline (NCM, tau-norm)
 # Methods that choose a hyper-parameter on held-out train data get "<data set>_fit": train minus a
 # held-out split (its val), on which a baseline is trained for the choice.
 FIT_SOURCES = sorted({r.dataset for r in RUN_TABLE if selects_on_heldout(r.run_id)})
 # Data sets as entries (harness/datasets.py): the long-tail set (LVIS-shaped synthetic, or LVIS v0.5), the
 # balanced COCO (synthetic, or COCO 2017), the COCO-LT built from it and the held-out (`_fit`) splits.
 DATASET_TABLE = dataset_table(config, RESULTS, FIT_SOURCES)
-DATASETS = [name for name, d in DATASET_TABLE.items() if d.built_by != "heldout_split"]  # stats, examples
-FIT_DATASETS = [name for name, d in DATASET_TABLE.items() if d.built_by == "heldout_split"]
+DATASETS = [
+    name for name, d in DATASET_TABLE.items() if d.built_by != "heldout_split"
+]  # stats, examples
+FIT_DATASETS = [
+    name for name, d in DATASET_TABLE.items() if d.built_by == "heldout_split"
+]
 SYNTHETIC = [name for name, d in DATASET_TABLE.items() if d.built_by == "synth"]
-CLASSIFIER_ONLY = [r for r in METHODS if KIND[r] == "classifier"]  # retrain only the baseline's classifier(s)
+CLASSIFIER_ONLY = [
+    r for r in METHODS if KIND[r] == "classifier"
+]  # retrain only the baseline's classifier(s)
 VIA_CACHE = config["training"]["classifier_only"] == "cache"
 # Runs the train rule makes (end to end); with the cache, classifier-only runs come from retrain_classifier.
 TRAINED_END_TO_END = "|".join(
-    r for r in METHODS if KIND[r] == "train" or (KIND[r] == "classifier" and not VIA_CACHE)
+    r
+    for r in METHODS
+    if KIND[r] == "train" or (KIND[r] == "classifier" and not VIA_CACHE)
 )
 
 
@@ -99,30 +120,42 @@ wildcard_constraints:
 
 def run_path(dataset, model, method, seed, name):
     """A file of one training run (see RUN)."""
-    return "/".join([RUN.format(dataset=dataset, model=model, method=method, seed=seed), name])
+    return "/".join(
+        [RUN.format(dataset=dataset, model=model, method=method, seed=seed), name]
+    )
 
 
 def run_identity(wc):
     """`--run` of a run stage's job: its data set, model, run id and seed (harness.runs.RunIdentity), which
-    the stage records in its outputs; aggregate and the report read it there instead of parsing paths."""
+    the stage records in its outputs; aggregate and the report read it there instead of parsing paths.
+    """
     return f"{wc.dataset}/{wc.model}/{wc.method}/{wc.seed}"
 
 
 def baseline_init(dataset, model, seed):
     """The trained model a baseline starts from: another model's baseline on the same data set
     (`init`), the same model's pretraining on another data set at that baseline's first seed
-    (`pretrained_on`: one per architecture, shared by every seed), or None (from scratch)."""
+    (`pretrained_on`: one per architecture, shared by every seed), or None (from scratch).
+    """
     entry = baseline_entry(config, dataset, model)
     if "init" in entry:
         return run_path(dataset, entry["init"], "baseline", seed, "train/model.pth")
     if "pretrained_on" in entry:
         source = entry["pretrained_on"]
-        return run_path(source, model, "baseline", seeds_of(config, source, model)[0], "train/model.pth")
+        return run_path(
+            source,
+            model,
+            "baseline",
+            seeds_of(config, source, model)[0],
+            "train/model.pth",
+        )
     return None
 
 
 # The file of each kind of input a method declares in its `needs` (harness/methods/base.py).
-NEEDED_FILES = {"groups": lambda run: f"{RESULTS}/groups/{run.dataset}/{run.layout}.json"}
+NEEDED_FILES = {
+    "groups": lambda run: f"{RESULTS}/groups/{run.dataset}/{run.layout}.json"
+}
 
 
 def method_inputs(wc):
@@ -136,7 +169,9 @@ def method_inputs(wc):
     inputs = {"init": init} if init else {}
     if wc.method != BASELINE:
         run = RUNS[(wc.dataset, wc.model, wc.method)]
-        inputs.update({need: NEEDED_FILES[need](run) for need in run_method(wc.method).needs})
+        inputs.update(
+            {need: NEEDED_FILES[need](run) for need in run_method(wc.method).needs}
+        )
     return inputs
 
 
@@ -148,8 +183,16 @@ def layout_thresholds(layout):
 def method_options(wc, input):
     """`--method ... --option ...` of a run id (see harness.methods): its needed files, then its options."""
     spec = SPECS[wc.method]
-    options = [(need, input[need]) for need in run_method(wc.method).needs] + list(spec.options)
-    return " ".join(["--method", spec.method, *(f"--option {shlex.quote(f'{k}={v}')}" for k, v in options)])
+    options = [(need, input[need]) for need in run_method(wc.method).needs] + list(
+        spec.options
+    )
+    return " ".join(
+        [
+            "--method",
+            spec.method,
+            *(f"--option {shlex.quote(f'{k}={v}')}" for k, v in options),
+        ]
+    )
 
 
 def selection_inputs(wc):
@@ -192,7 +235,8 @@ def dataset_files(dataset):
 
 def bin_thresholds(dataset):
     """`--thresholds ...` for the AP1..APk bins of a data set whose files do not record them (real data:
-    the profile's bins, on the paper's scale); empty where the train file records its own."""
+    the profile's bins, on the paper's scale); empty where the train file records its own.
+    """
     bins = DATASET_TABLE[dataset].bins
     return "--thresholds " + " ".join(str(t) for t in bins) if bins else ""
 
@@ -213,23 +257,34 @@ def synth_options(wildcards):
         "object-size": " ".join(str(v) for v in scene["object_size"]),
         "max-objects": scene["max_objects"],
         **synthetic["count_scaling"],
-        "bin-thresholds": " ".join(str(t) for t in config["bins"]["thresholds"]),  # mapped by the count scaling
+        "bin-thresholds": " ".join(
+            str(t) for t in config["bins"]["thresholds"]
+        ),  # mapped by the count scaling
         **synthetic[wildcards.synthetic],
     }
-    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())  # numbers only
+    return " ".join(
+        f"--{key.replace('_', '-')} {value}" for key, value in options.items()
+    )  # numbers only
 
 
 def run_metrics():
     """The metrics file of every seed of every run of the run table (aggregate's and the report's input)."""
-    return [run_path(run.dataset, run.model, run.run_id, seed, "evaluate/metrics.json")
-            for run in RUN_TABLE for seed in run.seeds]
+    return [
+        run_path(run.dataset, run.model, run.run_id, seed, "evaluate/metrics.json")
+        for run in RUN_TABLE
+        for seed in run.seeds
+    ]
 
 
 def run_norm_summaries():
     """Weight-norm summaries where Figures 1 and 3 and the claims read them: every baseline, and the
     Figure 3 runs (a Seesaw classifier has no row per category)."""
-    return [run_path(run.dataset, run.model, run.run_id, seed, "weight_norms/summary.json")
-            for run in RUN_TABLE if run.run_id in FIGURE3_RUNS.values() for seed in run.seeds]
+    return [
+        run_path(run.dataset, run.model, run.run_id, seed, "weight_norms/summary.json")
+        for run in RUN_TABLE
+        if run.run_id in FIGURE3_RUNS.values()
+        for seed in run.seeds
+    ]
 
 
 def run_outputs():
@@ -239,16 +294,28 @@ def run_outputs():
 
 def run_bootstraps():
     """The bootstrap replicates of every evaluated run (evaluate writes them beside its metrics.json)."""
-    return [path.removesuffix("metrics.json") + "bootstrap.json" for path in run_metrics()]
+    return [
+        path.removesuffix("metrics.json") + "bootstrap.json" for path in run_metrics()
+    ]
 
 
 def all_targets():
     """Every final output: data statistics, every run's metrics, the figures, tables, claims and report."""
     return [
-        *expand(f"{RESULTS}/stats/{{dataset}}/{{file}}", dataset=DATASETS, file=["summary.json", "examples.png"]),
+        *expand(
+            f"{RESULTS}/stats/{{dataset}}/{{file}}",
+            dataset=DATASETS,
+            file=["summary.json", "examples.png"],
+        ),
         f"{RESULTS}/data/coco_lt/report.json",
         *run_outputs(),
-        *sorted({f"{RESULTS}/groups/{run.dataset}/{run.layout}.json" for run in RUN_TABLE if run.layout}),
+        *sorted(
+            {
+                f"{RESULTS}/groups/{run.dataset}/{run.layout}.json"
+                for run in RUN_TABLE
+                if run.layout
+            }
+        ),
         *expand(f"{RESULTS}/figures/figure{{n}}.png", n=[1, 2, 3, 4]),
         *expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
         f"{REPORT}/claims.json",
@@ -261,16 +328,25 @@ def all_targets():
 PROFILE_FILE = workflow.configfiles[-1] if workflow.configfiles else DEFAULT_PROFILE
 # Figures as data (configs/paper/figures.yaml): captions and the runs each reads.
 FIGURES = yaml.safe_load(open("configs/paper/figures.yaml"))["figures"]
-FIGURE_CAPTIONS = {int(name.removeprefix("figure")): spec["caption"] for name, spec in FIGURES.items()}
+FIGURE_CAPTIONS = {
+    int(name.removeprefix("figure")): spec["caption"] for name, spec in FIGURES.items()
+}
 FIGURE1_RUNS = FIGURES["figure1"]["runs"]
-FIGURE2_RUN = RUNS[tuple(FIGURES["figure2"]["run"][k] for k in ("dataset", "model", "run"))]
+FIGURE2_RUN = RUNS[
+    tuple(FIGURES["figure2"]["run"][k] for k in ("dataset", "model", "run"))
+]
 FIGURE3_RUNS = FIGURES["figure3"]["runs"]  # legend label -> run id
 # Figure 4: run id -> its beta, from its method file (a run the profile does not train is named missing).
 FIGURE4_BETAS = {
-    run_id: dict(read_run_spec(METHOD_RUNS_DIR / f"{run_id}.yaml", "configs/paper/figures.yaml").options)["beta"]
+    run_id: dict(
+        read_run_spec(
+            METHOD_RUNS_DIR / f"{run_id}.yaml", "configs/paper/figures.yaml"
+        ).options
+    )["beta"]
     for run_id in FIGURES["figure4"]["runs"]
 }
-FIGURE1_TITLES = "'balanced (COCO 2017)' 'long-tail (LVIS v0.5)'" if REAL_DATA else (
-    "'balanced (synthetic COCO)' 'long-tail (LVIS-shaped)'"
+FIGURE1_TITLES = (
+    "'balanced (COCO 2017)' 'long-tail (LVIS v0.5)'"
+    if REAL_DATA
+    else ("'balanced (synthetic COCO)' 'long-tail (LVIS-shaped)'")
 )
-

@@ -3,9 +3,25 @@
 
 rule figure1:
     input:
-        norms=[run_path(r["dataset"], r["model"], r["run"], FIRST_SEED, "weight_norms/norms.csv") for r in FIGURE1_RUNS],
+        norms=[
+            run_path(
+                r["dataset"],
+                r["model"],
+                r["run"],
+                FIRST_SEED,
+                "weight_norms/norms.csv",
+            )
+            for r in FIGURE1_RUNS
+        ],
         summaries=[
-            run_path(r["dataset"], r["model"], r["run"], FIRST_SEED, "weight_norms/summary.json") for r in FIGURE1_RUNS
+            run_path(
+                r["dataset"],
+                r["model"],
+                r["run"],
+                FIRST_SEED,
+                "weight_norms/summary.json",
+            )
+            for r in FIGURE1_RUNS
         ],
     output:
         png=report(f"{RESULTS}/figures/figure1.png", category="Figures"),
@@ -25,8 +41,6 @@ rule figure1:
         " --png {output.png:q} --svg {output.svg:q} > {log:q} 2>&1"
 
 
-
-
 # aggregate and the report read the files they declare, and take each run's identity from the files'
 # "run" field (the run stages record --run), never from their folders: a stray run folder is not read.
 rule aggregate:
@@ -44,6 +58,8 @@ rule aggregate:
         ENV
     log:
         f"{RESULTS}/logs/aggregate.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/aggregate.tsv"
     shell:
         "{params.harness} aggregate --metrics {input.metrics:q} --norms {input.norms:q}"
         " --bootstraps {input.bootstraps:q} --profile {params.profile:q} --out {output.tidy:q}"
@@ -55,11 +71,22 @@ rule tables:
         tidy=f"{REPORT}/tidy.csv",
         spec="configs/paper/tables.yaml",
         figures="configs/paper/figures.yaml",  # runs a figure reads are not extra table rows
-        paper=expand("configs/paper/{csv}", csv=[
-            "table1_transferred_methods.csv", "table2_backbones_frameworks.csv",
-            "table3_instance_segmentation.csv", "table4_bags_ablation.csv", "table_coco_lt.csv"]),
+        paper=expand(
+            "configs/paper/{csv}",
+            csv=[
+                "table1_transferred_methods.csv",
+                "table2_backbones_frameworks.csv",
+                "table3_instance_segmentation.csv",
+                "table4_bags_ablation.csv",
+                "table_coco_lt.csv",
+            ],
+        ),
     output:
-        expand(f"{REPORT}/tables/{{table}}.{{ext}}", table=PAPER_TABLES, ext=["csv", "html", "tex"]),
+        expand(
+            f"{REPORT}/tables/{{table}}.{{ext}}",
+            table=PAPER_TABLES,
+            ext=["csv", "html", "tex"],
+        ),
     params:
         harness=HARNESS,
         out_dir=lambda wc, output: os.path.dirname(output[0]),
@@ -67,6 +94,8 @@ rule tables:
         ENV
     log:
         f"{RESULTS}/logs/tables.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/tables.tsv"
     shell:
         "{params.harness} tables --tidy {input.tidy:q} --spec {input.spec:q} --paper-dir configs/paper"
         " --figures {input.figures:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
@@ -86,6 +115,8 @@ rule claims:
         ENV
     log:
         f"{RESULTS}/logs/claims.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/claims.tsv"
     shell:
         "{params.harness} claims --tidy {input.tidy:q} --claims {input.claims:q} --bootstrap {input.bootstrap:q}"
         " --out {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"
@@ -104,6 +135,8 @@ rule gains:
         ENV
     log:
         f"{RESULTS}/logs/gains.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/gains.tsv"
     shell:
         "{params.harness} gains --tidy {input.tidy:q} --bootstrap {input.bootstrap:q} --out {output.csv:q}"
         " --html {output.html:q} > {log:q} 2>&1"
@@ -122,6 +155,8 @@ rule figure2:
         ENV
     log:
         f"{RESULTS}/logs/figure2.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure2.tsv"
     shell:
         "{params.harness} figure2 --groups {input:q} --beta {params.beta} --png {output.png:q} --svg {output.svg:q}"
         " > {log:q} 2>&1"
@@ -130,7 +165,13 @@ rule figure2:
 rule figure3:
     input:
         norms=[
-            run_path(FIGURES["figure3"]["dataset"], FIGURES["figure3"]["model"], run, FIRST_SEED, "weight_norms/norms.csv")
+            run_path(
+                FIGURES["figure3"]["dataset"],
+                FIGURES["figure3"]["model"],
+                run,
+                FIRST_SEED,
+                "weight_norms/norms.csv",
+            )
             for run in FIGURE3_RUNS.values()
         ],
         train=dataset_files(FIGURES["figure3"]["dataset"])["train"],
@@ -140,13 +181,17 @@ rule figure3:
     params:
         harness=HARNESS,
         norms=lambda wc, input: " ".join(
-            shlex.quote(f"{label}={path}") for label, path in zip(FIGURE3_RUNS, input.norms)
+            shlex.quote(f"{label}={path}")
+            for label, path in zip(FIGURE3_RUNS, input.norms)
         ),
-        bins=lambda wc, input: bin_thresholds(FIGURES["figure3"]["dataset"]) or f"--stats {shlex.quote(input.train)}",
+        bins=lambda wc, input: bin_thresholds(FIGURES["figure3"]["dataset"])
+        or f"--stats {shlex.quote(input.train)}",
     conda:
         ENV
     log:
         f"{RESULTS}/logs/figure3.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure3.tsv"
     shell:
         "{params.harness} figure3 --norms {params.norms} {params.bins} --png {output.png:q} --svg {output.svg:q}"
         " > {log:q} 2>&1"
@@ -165,17 +210,20 @@ rule figure4:
         ENV
     log:
         f"{RESULTS}/logs/figure4.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure4.tsv"
     shell:
         "{params.harness} figure4 --tidy {input:q} --runs {params.sweep} --png {output.png:q} --svg {output.svg:q}"
         " > {log:q} 2>&1"
 
 
-
-
 rule report_html:
     input:
         metrics=run_metrics(),
-        tables=[*expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES), f"{REPORT}/gains.html"],
+        tables=[
+            *expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
+            f"{REPORT}/gains.html",
+        ],
         claims=f"{REPORT}/claims.json",
         figures=expand(f"{RESULTS}/figures/figure{{n}}.png", n=FIGURE_CAPTIONS),
     output:
@@ -192,6 +240,8 @@ rule report_html:
         ENV
     log:
         f"{RESULTS}/logs/report_html.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report_html.tsv"
     shell:
         "{params.harness} report --profile {params.profile:q} --results {params.results:q}"
         " --metrics {input.metrics:q} --tables {input.tables:q}"

@@ -20,9 +20,15 @@ rule train:
     params:
         harness=HARNESS,
         work_dir=f"{RUN}/train/work",
-        epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
+        epochs=lambda wc: (
+            f"--epochs {config['training']['epochs']}"
+            if config["training"]["epochs"]
+            else ""
+        ),
         method=train_method_options,
-        stuff=lambda wc, input: f" --stuff {shlex.quote(input.stuff)}" if "stuff" in input.keys() else "",
+        stuff=lambda wc, input: (
+            f" --stuff {shlex.quote(input.stuff)}" if "stuff" in input.keys() else ""
+        ),
         run=run_identity,
     threads: JOB_THREADS
     resources:
@@ -74,7 +80,9 @@ rule retrain_classifier:
     input:
         unpack(lambda wc: dataset_files(wc.dataset)),
         unpack(method_inputs),
-        cache=lambda wc: run_path(wc.dataset, wc.model, "baseline", wc.seed, "cache/features.pt"),
+        cache=lambda wc: run_path(
+            wc.dataset, wc.model, "baseline", wc.seed, "cache/features.pt"
+        ),
         images=lambda wc: dataset_images(wc.dataset),
         model_config=model_config,
     output:
@@ -85,7 +93,11 @@ rule retrain_classifier:
         method="|".join(CLASSIFIER_ONLY) if VIA_CACHE else "none",
     params:
         harness=HARNESS,
-        epochs=lambda wc: f"--epochs {config['training']['epochs']}" if config["training"]["epochs"] else "",
+        epochs=lambda wc: (
+            f"--epochs {config['training']['epochs']}"
+            if config["training"]["epochs"]
+            else ""
+        ),
         method=method_options,
         run=run_identity,
     threads: 1
@@ -118,6 +130,8 @@ rule heldout_split:
         ENV
     log:
         f"{RESULTS}/logs/heldout_split/{{source}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/heldout_split/{{source}}.tsv"
     shell:
         "{params.harness} heldout-split --train {input:q} --fraction 0.2 --seed 0"
         " --fit-out {output.fit:q} --heldout-out {output.heldout:q} > {log:q} 2>&1"
@@ -140,7 +154,8 @@ rule posthoc:
         method=method_options,
         select=lambda wc, input: (
             f"--select-init {shlex.quote(input.select_init)} --select-ann {shlex.quote(input.select_ann)}"
-            if "select_init" in input.keys() else ""
+            if "select_init" in input.keys()
+            else ""
         ),
         run=run_identity,
     threads: JOB_THREADS
