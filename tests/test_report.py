@@ -375,3 +375,19 @@ def test_summary_prints_the_report_path_and_every_claim(tmp_path, capsys):
     assert "holds          a: x 2 > 1" in out and "not run        b:" in out
     assert "inconclusive   c (release artefact): x 2 > 1 (slack +1.0, 95 % interval -0.5 to +2.0)" in out
     assert "                 cause: one seed too few" in out
+
+
+def test_a_skipped_figure_is_named_with_the_runs_it_lacks(tmp_path):
+    (tmp_path / "empty").mkdir()
+    page = render_report(ReportInputs(profile=PROFILE, results_root=tmp_path / "empty", generated_at="now",
+                                      skipped_figures=[("figure2", "lvis/faster_r50/bags")]))
+    section = re.search(r'<section id="figures">.*?</section>', page, re.S).group(0)
+    assert "Figure 2 not drawn: the profile&#x27;s run table lacks lvis/faster_r50/bags" in section, section
+
+
+def test_a_malformed_skipped_figure_is_an_input_error():
+    from harness.stages.report import parse_skipped
+
+    assert parse_skipped("figure3=lvis/faster_r50/rfs") == ("figure3", "lvis/faster_r50/rfs")
+    with pytest.raises(InputError, match="--skipped-figure"):
+        parse_skipped("figure3")

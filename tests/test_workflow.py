@@ -267,3 +267,19 @@ def test_every_rule_with_a_command_has_a_benchmark():
             if ("shell:" in body or "run:" in body) and "benchmark:" not in body:
                 missing.append(f"{path.name}:{name}")
     assert missing == []
+
+
+def test_a_trimmed_profile_skips_the_figures_it_has_no_runs_for(tmp_path):
+    """A profile with only RFS among the methods: Figure 2 (BAGS's layout) and Figure 4 (the beta sweep)
+    are skipped, and the report names the runs they lack; Figures 1 and 3 are drawn from what there is."""
+    profile = yaml.safe_load((REPO / "configs/profiles/smoke.yaml").read_text())
+    profile["runs"] = [{"runs": ["rfs"], "datasets": ["lvis"], "models": ["faster_r50"]}]
+    path = tmp_path / "smoke.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    result = snakemake("-n", "-p", "--forceall", "--cores", "1", "--configfile", str(path))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = next(line for line in result.stdout.splitlines() if " -m harness report " in line)
+    assert "--skipped-figure figure2=lvis/faster_r50/bags" in report
+    assert "--skipped-figure 'figure4=lvis/faster_r50/bags_beta0, " in report
+    assert "--figure 'figure1=" in report and "--figure 'figure3=" in report
+    assert "figure2.png" not in result.stdout and "figure4.png" not in result.stdout

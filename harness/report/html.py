@@ -102,6 +102,7 @@ class ReportInputs:
     tables: dict[str, Path] = field(default_factory=dict)
     claims_json: Path | None = None
     figures: list[tuple[str, str, Path]] = field(default_factory=list)
+    skipped_figures: list[tuple[str, str]] = field(default_factory=list)  # (id, the runs it lacks)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
     commit: str | None = None
 
@@ -302,7 +303,7 @@ def render_report(inputs: ReportInputs) -> str:
     _check_explicit_files(inputs)
     runs = read_runs(inputs.metrics)
     body = [_overview(inputs, runs), _claims_section(inputs.claims_json), _tables_section(inputs.tables),
-            _figures_section(inputs.figures), _runs_section(runs)]
+            _figures_section(inputs.figures, inputs.skipped_figures), _runs_section(runs)]
     name = inputs.profile.get("profile", "unnamed profile")
     title = f"BAGS reproduction report: profile {name}"
     nav = " ".join(f'<a href="#{sid}">{_e(heading)}</a>' for sid, heading in SECTIONS)
@@ -543,11 +544,14 @@ def _pretty(name: str) -> str:
     return f"{match.group(1).capitalize()} {match.group(2)}" if match else name
 
 
-def _figures_section(figures: list[tuple[str, str, Path]]) -> str:
-    """Each PNG as a ``<figure id=ID>`` with the image inline (data URI) and its caption."""
+def _figures_section(figures: list[tuple[str, str, Path]], skipped: list[tuple[str, str]] = ()) -> str:
+    """Each PNG as a ``<figure id=ID>`` with the image inline (data URI) and its caption; a note for each
+    figure not drawn because the profile lacks its runs."""
+    notes = [_note(f"{_pretty(figure_id)} not drawn: the profile's run table lacks {missing}")
+             for figure_id, missing in skipped]
     if not figures:
-        return _section("figures", "Figures", [_note("no figures given")])
-    parts = []
+        return _section("figures", "Figures", [*notes, _note("no figures given")])
+    parts = [*notes]
     for figure_id, caption, path in figures:
         data = Path(path).read_bytes()
         if not data.startswith(PNG_SIGNATURE):

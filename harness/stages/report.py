@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--claims", help="claims JSON of `python -m harness claims`")
     parser.add_argument("--figure", action="append", default=[], metavar="ID=CAPTION=PNG",
                         help="a figure: id (figure1), caption, PNG path; repeat for more")
+    parser.add_argument("--skipped-figure", action="append", default=[], metavar="ID=MISSING",
+                        help="a figure not drawn and the runs it lacks (a trimmed profile), e.g. "
+                             "figure3=lvis/faster_r50/rfs; shown as a note")
     parser.add_argument("--out", required=True, help="the HTML page (reports/index.html)")
 
 
@@ -40,6 +43,16 @@ def parse_figure(spec: str) -> tuple[str, str, str]:
     if not figure_id or not path:
         raise InputError("--figure", spec, "expected ID=CAPTION=PNG with a non-empty id and path")
     return figure_id, caption, path
+
+
+def parse_skipped(spec: str) -> tuple[str, str]:
+    """``figure3=lvis/faster_r50/rfs`` -> (figure id, what it lacks)."""
+    from harness.errors import InputError
+
+    figure_id, sep, missing = spec.partition("=")
+    if not (sep and figure_id and missing):
+        raise InputError("--skipped-figure", spec, "expected ID=MISSING (e.g. figure3=lvis/faster_r50/rfs)")
+    return figure_id, missing
 
 
 def run(args: argparse.Namespace) -> None:
@@ -58,6 +71,7 @@ def run(args: argparse.Namespace) -> None:
                           metrics=[Path(path) for path in args.metrics], tables=tables,
                           claims_json=Path(args.claims) if args.claims else None,
                           figures=[(i, c, Path(p)) for i, c, p in map(parse_figure, args.figure)],
+                          skipped_figures=[parse_skipped(spec) for spec in args.skipped_figure],
                           commit=git_commit())
     page = render_report(inputs)
     with atomic_path(args.out) as tmp:

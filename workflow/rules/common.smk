@@ -16,7 +16,6 @@ from harness.runs import (
     BASELINE,
     METHOD_RUNS_DIR,
     baseline_entry,
-    read_run_spec,
     run_table,
     seeds_of,
 )
@@ -316,7 +315,7 @@ def all_targets():
                 if run.layout
             }
         ),
-        *expand(f"{RESULTS}/figures/figure{{n}}.png", n=[1, 2, 3, 4]),
+        *expand(f"{RESULTS}/figures/figure{{n}}.png", n=FIGURE_CAPTIONS),
         *expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
         f"{REPORT}/claims.json",
         REPORT_HTML,
@@ -328,22 +327,52 @@ def all_targets():
 PROFILE_FILE = workflow.configfiles[-1] if workflow.configfiles else DEFAULT_PROFILE
 # Figures as data (configs/paper/figures.yaml): captions and the runs each reads.
 FIGURES = yaml.safe_load(open("configs/paper/figures.yaml"))["figures"]
+
+
+def figure_runs(spec):
+    """(data set, model, run id) of every run a figure spec reads."""
+    if "run" in spec:
+        return [tuple(spec["run"][key] for key in ("dataset", "model", "run"))]
+    runs = spec["runs"]
+    runs = (
+        list(runs.values()) if isinstance(runs, dict) else runs
+    )  # legend label -> run id
+    return [
+        (
+            (r["dataset"], r["model"], r["run"])
+            if isinstance(r, dict)
+            else (spec["dataset"], spec["model"], r)
+        )
+        for r in runs
+    ]
+
+
+# A figure is drawn from the runs of the run table: Figures 1 and 2 need all of theirs, Figures 3 and 4
+# (series of runs) at least one. A trimmed profile skips the others, and the report names what is missing.
+SERIES_FIGURES = {"figure3", "figure4"}
+FIGURE_MISSING = {}
+for _name, _spec in FIGURES.items():
+    _missing = ["/".join(run) for run in figure_runs(_spec) if run not in RUNS]
+    if _missing and (
+        _name not in SERIES_FIGURES or len(_missing) == len(figure_runs(_spec))
+    ):
+        FIGURE_MISSING[_name] = _missing
+DRAWN_FIGURES = [name for name in FIGURES if name not in FIGURE_MISSING]
 FIGURE_CAPTIONS = {
-    int(name.removeprefix("figure")): spec["caption"] for name, spec in FIGURES.items()
+    int(name.removeprefix("figure")): FIGURES[name]["caption"] for name in DRAWN_FIGURES
 }
 FIGURE1_RUNS = FIGURES["figure1"]["runs"]
-FIGURE2_RUN = RUNS[
-    tuple(FIGURES["figure2"]["run"][k] for k in ("dataset", "model", "run"))
-]
-FIGURE3_RUNS = FIGURES["figure3"]["runs"]  # legend label -> run id
-# Figure 4: run id -> its beta, from its method file (a run the profile does not train is named missing).
+FIGURE2_RUN = RUNS.get(figure_runs(FIGURES["figure2"])[0])
+FIGURE3_RUNS = {  # legend label -> run id, the runs of the table
+    label: run_id
+    for label, run_id in FIGURES["figure3"]["runs"].items()
+    if (FIGURES["figure3"]["dataset"], FIGURES["figure3"]["model"], run_id) in RUNS
+}
+# Figure 4: run id -> its beta, from its method file.
 FIGURE4_BETAS = {
-    run_id: dict(
-        read_run_spec(
-            METHOD_RUNS_DIR / f"{run_id}.yaml", "configs/paper/figures.yaml"
-        ).options
-    )["beta"]
-    for run_id in FIGURES["figure4"]["runs"]
+    run_id: dict(SPECS[run_id].options)["beta"]
+    for _dataset, _model, run_id in figure_runs(FIGURES["figure4"])
+    if (_dataset, _model, run_id) in RUNS
 }
 FIGURE1_TITLES = (
     "'balanced (COCO 2017)' 'long-tail (LVIS v0.5)'"

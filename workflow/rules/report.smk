@@ -1,44 +1,46 @@
 # Figures and tables of the report.
 
 
-rule figure1:
-    input:
-        norms=[
-            run_path(
-                r["dataset"],
-                r["model"],
-                r["run"],
-                FIRST_SEED,
-                "weight_norms/norms.csv",
-            )
-            for r in FIGURE1_RUNS
-        ],
-        summaries=[
-            run_path(
-                r["dataset"],
-                r["model"],
-                r["run"],
-                FIRST_SEED,
-                "weight_norms/summary.json",
-            )
-            for r in FIGURE1_RUNS
-        ],
-    output:
-        png=report(f"{RESULTS}/figures/figure1.png", category="Figures"),
-        svg=f"{RESULTS}/figures/figure1.svg",
-    params:
-        harness=HARNESS,
-        titles=FIGURE1_TITLES,
-    conda:
-        ENV
-    log:
-        f"{RESULTS}/logs/figure1.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure1.tsv"
-    shell:
-        "{params.harness} figure1 --norms {input.norms:q} --summaries {input.summaries:q}"
-        " --titles {params.titles}"
-        " --png {output.png:q} --svg {output.svg:q} > {log:q} 2>&1"
+if "figure1" in DRAWN_FIGURES:
+
+    rule figure1:
+        input:
+            norms=[
+                run_path(
+                    r["dataset"],
+                    r["model"],
+                    r["run"],
+                    FIRST_SEED,
+                    "weight_norms/norms.csv",
+                )
+                for r in FIGURE1_RUNS
+            ],
+            summaries=[
+                run_path(
+                    r["dataset"],
+                    r["model"],
+                    r["run"],
+                    FIRST_SEED,
+                    "weight_norms/summary.json",
+                )
+                for r in FIGURE1_RUNS
+            ],
+        output:
+            png=report(f"{RESULTS}/figures/figure1.png", category="Figures"),
+            svg=f"{RESULTS}/figures/figure1.svg",
+        params:
+            harness=HARNESS,
+            titles=FIGURE1_TITLES,
+        conda:
+            ENV
+        log:
+            f"{RESULTS}/logs/figure1.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/figure1.tsv"
+        shell:
+            "{params.harness} figure1 --norms {input.norms:q} --summaries {input.summaries:q}"
+            " --titles {params.titles}"
+            " --png {output.png:q} --svg {output.svg:q} > {log:q} 2>&1"
 
 
 # aggregate and the report read the files they declare, and take each run's identity from the files'
@@ -142,79 +144,85 @@ rule gains:
         " --html {output.html:q} > {log:q} 2>&1"
 
 
-rule figure2:
-    input:
-        f"{RESULTS}/groups/{FIGURE2_RUN.dataset}/{FIGURE2_RUN.layout}.json",
-    output:
-        png=report(f"{RESULTS}/figures/figure2.png", category="Figures"),
-        svg=f"{RESULTS}/figures/figure2.svg",
-    params:
-        harness=HARNESS,
-        beta=dict(FIGURE2_RUN.spec.options)["beta"],
-    conda:
-        ENV
-    log:
-        f"{RESULTS}/logs/figure2.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure2.tsv"
-    shell:
-        "{params.harness} figure2 --groups {input:q} --beta {params.beta} --png {output.png:q} --svg {output.svg:q}"
-        " > {log:q} 2>&1"
+if "figure2" in DRAWN_FIGURES:
+
+    rule figure2:
+        input:
+            f"{RESULTS}/groups/{FIGURE2_RUN.dataset}/{FIGURE2_RUN.layout}.json",
+        output:
+            png=report(f"{RESULTS}/figures/figure2.png", category="Figures"),
+            svg=f"{RESULTS}/figures/figure2.svg",
+        params:
+            harness=HARNESS,
+            beta=dict(FIGURE2_RUN.spec.options)["beta"],
+        conda:
+            ENV
+        log:
+            f"{RESULTS}/logs/figure2.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/figure2.tsv"
+        shell:
+            "{params.harness} figure2 --groups {input:q} --beta {params.beta} --png {output.png:q} --svg {output.svg:q}"
+            " > {log:q} 2>&1"
 
 
-rule figure3:
-    input:
-        norms=[
-            run_path(
-                FIGURES["figure3"]["dataset"],
-                FIGURES["figure3"]["model"],
-                run,
-                FIRST_SEED,
-                "weight_norms/norms.csv",
-            )
-            for run in FIGURE3_RUNS.values()
-        ],
-        train=dataset_files(FIGURES["figure3"]["dataset"])["train"],
-    output:
-        png=report(f"{RESULTS}/figures/figure3.png", category="Figures"),
-        svg=f"{RESULTS}/figures/figure3.svg",
-    params:
-        harness=HARNESS,
-        norms=lambda wc, input: " ".join(
-            shlex.quote(f"{label}={path}")
-            for label, path in zip(FIGURE3_RUNS, input.norms)
-        ),
-        bins=lambda wc, input: bin_thresholds(FIGURES["figure3"]["dataset"])
-        or f"--stats {shlex.quote(input.train)}",
-    conda:
-        ENV
-    log:
-        f"{RESULTS}/logs/figure3.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure3.tsv"
-    shell:
-        "{params.harness} figure3 --norms {params.norms} {params.bins} --png {output.png:q} --svg {output.svg:q}"
-        " > {log:q} 2>&1"
+if "figure3" in DRAWN_FIGURES:
+
+    rule figure3:
+        input:
+            norms=[
+                run_path(
+                    FIGURES["figure3"]["dataset"],
+                    FIGURES["figure3"]["model"],
+                    run,
+                    FIRST_SEED,
+                    "weight_norms/norms.csv",
+                )
+                for run in FIGURE3_RUNS.values()
+            ],
+            train=dataset_files(FIGURES["figure3"]["dataset"])["train"],
+        output:
+            png=report(f"{RESULTS}/figures/figure3.png", category="Figures"),
+            svg=f"{RESULTS}/figures/figure3.svg",
+        params:
+            harness=HARNESS,
+            norms=lambda wc, input: " ".join(
+                shlex.quote(f"{label}={path}")
+                for label, path in zip(FIGURE3_RUNS, input.norms)
+            ),
+            bins=lambda wc, input: bin_thresholds(FIGURES["figure3"]["dataset"])
+            or f"--stats {shlex.quote(input.train)}",
+        conda:
+            ENV
+        log:
+            f"{RESULTS}/logs/figure3.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/figure3.tsv"
+        shell:
+            "{params.harness} figure3 --norms {params.norms} {params.bins} --png {output.png:q} --svg {output.svg:q}"
+            " > {log:q} 2>&1"
 
 
-rule figure4:
-    input:
-        f"{REPORT}/tidy.csv",
-    output:
-        png=report(f"{RESULTS}/figures/figure4.png", category="Figures"),
-        svg=f"{RESULTS}/figures/figure4.svg",
-    params:
-        harness=HARNESS,
-        sweep=" ".join(f"{run}={beta}" for run, beta in FIGURE4_BETAS.items()),  # run ids and betas, not paths
-    conda:
-        ENV
-    log:
-        f"{RESULTS}/logs/figure4.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure4.tsv"
-    shell:
-        "{params.harness} figure4 --tidy {input:q} --runs {params.sweep} --png {output.png:q} --svg {output.svg:q}"
-        " > {log:q} 2>&1"
+if "figure4" in DRAWN_FIGURES:
+
+    rule figure4:
+        input:
+            f"{REPORT}/tidy.csv",
+        output:
+            png=report(f"{RESULTS}/figures/figure4.png", category="Figures"),
+            svg=f"{RESULTS}/figures/figure4.svg",
+        params:
+            harness=HARNESS,
+            sweep=" ".join(f"{run}={beta}" for run, beta in FIGURE4_BETAS.items()),  # run ids and betas, not paths
+        conda:
+            ENV
+        log:
+            f"{RESULTS}/logs/figure4.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/figure4.tsv"
+        shell:
+            "{params.harness} figure4 --tidy {input:q} --runs {params.sweep} --png {output.png:q} --svg {output.svg:q}"
+            " > {log:q} 2>&1"
 
 
 rule report_html:
@@ -236,6 +244,10 @@ rule report_html:
             f"--figure {shlex.quote(f'figure{n}={caption}={png}')}"
             for (n, caption), png in zip(FIGURE_CAPTIONS.items(), input.figures)
         ),
+        skipped=" ".join(
+            f"--skipped-figure {shlex.quote(f'{name}=' + ', '.join(runs))}"
+            for name, runs in FIGURE_MISSING.items()
+        ),
     conda:
         ENV
     log:
@@ -245,4 +257,4 @@ rule report_html:
     shell:
         "{params.harness} report --profile {params.profile:q} --results {params.results:q}"
         " --metrics {input.metrics:q} --tables {input.tables:q}"
-        " --claims {input.claims:q} {params.figures} --out {output:q} > {log:q} 2>&1"
+        " --claims {input.claims:q} {params.figures} {params.skipped} --out {output:q} > {log:q} 2>&1"

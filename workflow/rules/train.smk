@@ -90,7 +90,7 @@ rule retrain_classifier:
         log=f"{RUN}/train/log.jsonl",
         meta=f"{RUN}/train/meta.json",
     wildcard_constraints:
-        method="|".join(CLASSIFIER_ONLY) if VIA_CACHE else "none",
+        method=("|".join(CLASSIFIER_ONLY) or "none") if VIA_CACHE else "none",
     params:
         harness=HARNESS,
         epochs=lambda wc: (
