@@ -18,6 +18,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Sequence
 
+from harness.algorithms.numbers import is_finite_number
+
 BACKGROUND_GROUP = 0
 
 
@@ -140,8 +142,6 @@ PAPER_BIN_THRESHOLDS = (10, 100, 1000)
 
 def validate_thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
     """Return the thresholds as a tuple, or raise ValueError if not positive, finite and strictly increasing."""
-    from harness.validate import is_finite_number
-
     values = tuple(thresholds)
     if not values:
         raise ValueError("at least one threshold is needed (N = len(thresholds) + 1 groups)")

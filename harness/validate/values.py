@@ -2,6 +2,7 @@
 
 import math
 
+from harness.algorithms.numbers import is_finite_number  # noqa: F401  (re-exported: validate's number check)
 from harness.errors import InputError
 
 MAX_ID = 2**63 - 1  # ids are 64-bit integers in the evaluator
@@ -10,16 +11,6 @@ MAX_ID = 2**63 - 1  # ids are 64-bit integers in the evaluator
 def is_integer(value) -> bool:
     """An int that is not a bool."""
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def is_finite_number(value) -> bool:
-    """An int or float (not a bool) that is finite as a float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
 
 
 def finite_numbers(values: list) -> bool:
