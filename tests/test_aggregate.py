@@ -47,7 +47,8 @@ def runs(tmp_path) -> dict[str, list[Path]]:
     metrics = [
         write_run_file(root, f"{base}/0", METRICS, {"thresholds": [4, 16, 64], "AP": 0.24, "APl": -1.0, "AP1": 0.0,
                                                     "num_cats_bin1": 10, "note": "text", "flag": True,
-                                                    "missing": None}),
+                                                    "missing": None,  # nor per-category AP: not metrics
+                                                    "per_category": {"bbox": {"1": 0.5, "2": -1.0}}}),
         write_run_file(root, f"{base}/1", METRICS, {"AP": 0.26, "AP_mask": 0.2}),
         write_run_file(root, "lvis/faster_r50/x2/0", METRICS, {"AP": 0.3}),
         write_run_file(root, "lvis/faster_r50/bags_n8/0", METRICS, {"AP": 0.31}),

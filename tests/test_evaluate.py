@@ -35,6 +35,10 @@ def test_equals_official_lvis_api_on_real_lvis_case(tmp_path):
     assert set(LVIS_API_KEYS) | {"AP1", "AP2", "AP3", "AP4"} <= set(reference)
     for key, value in reference.items():
         assert metrics[key] == pytest.approx(value, abs=1e-6), key
+    per_category = metrics["per_category"]["bbox"]
+    assert len(per_category) == len(json.loads(GT.read_text())["categories"])  # every category, -1 if not in val
+    evaluated = [ap for ap in per_category.values() if ap != -1]
+    assert np.mean(evaluated) == pytest.approx(metrics["AP"], abs=1e-12)
 
 
 def padded_lvis_case() -> tuple[dict, list]:
@@ -104,6 +108,25 @@ def test_bin_aps_on_hand_case(write_json, tmp_path):
     assert "run" not in metrics  # run by hand, without --run
 
 
+def test_per_category_ap_on_hand_case(write_json, tmp_path):
+    """Each category's AP under "per_category" (-1: no val instance); their mean is AP, and aggregate
+    does not take the nested object for a metric."""
+    from harness.report.aggregate import collect_metrics
+
+    gt, dets, train = hand_case(write_json)
+    result, metrics = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets), "--train-stats", str(train),
+                               "--run", "lvis/faster_r50/baseline/0")
+    assert result.returncode == 0, result.stderr
+    per_category = metrics["per_category"]
+    assert list(per_category) == ["bbox"] and list(per_category["bbox"]) == ["1", "2", "3", "4"]
+    assert per_category["bbox"] == pytest.approx({"1": 1.0, "2": 51 / 101, "3": 0.0, "4": -1.0})
+    evaluated = [ap for ap in per_category["bbox"].values() if ap != -1]
+    assert sum(evaluated) / len(evaluated) == pytest.approx(metrics["AP"])
+    tidy = collect_metrics([tmp_path / "metrics.json"])
+    assert set(tidy.metric) == {key for key, value in metrics.items()
+                                if isinstance(value, float) and value != -1 and key != "thresholds"}
+
+
 def test_run_identity_lands_in_metrics_and_bootstrap(write_json, tmp_path):
     """--run is recorded in both outputs, and aggregate takes the run from there."""
     from harness.report.aggregate import collect_metrics, collect_replicates
@@ -151,6 +174,8 @@ def test_mask_metrics_carry_the_suffix(write_json, tmp_path):
                                "--iou-type", "bbox", "segm")
     assert result.returncode == 0, result.stderr
     assert metrics["AP1_mask"] == pytest.approx(0.5) and metrics["AP1"] == pytest.approx(0.5)
+    assert metrics["per_category"]["segm"] == pytest.approx({"1": 1.0, "2": 0.0, "3": 0.0, "4": -1.0})
+    assert metrics["per_category"]["bbox"] == metrics["per_category"]["segm"]
     result, auto = evaluate(tmp_path, "--gt", str(gt), "--dets", str(dets), "--train-stats", str(train))
     assert auto == metrics  # segmentations in the detections switch the mask metrics on
 

@@ -114,6 +114,16 @@ def bin_average_precision(precision: np.ndarray, category_ids: list[int], catego
     return metrics
 
 
+def category_ap_table(evaluation: Evaluation) -> dict[str, float]:
+    """Every ground-truth category's AP as metrics.json's ``per_category`` records it: category id (a
+    string, ascending) -> AP as :func:`per_category_ap` computes it, -1 for a category without val
+    instances. The mean of the values other than -1 is the evaluation's AP."""
+    evaluator = evaluation.evaluator
+    aps = per_category_ap(evaluator.eval["precision"], list(evaluator.params.cat_ids))
+    categories = sorted({int(category["id"]) for category in evaluation.gt["categories"]})
+    return {str(cid): aps.get(cid, -1.0) for cid in categories}
+
+
 def per_category_ap(precision: np.ndarray, category_ids: list[int]) -> dict[int, float]:
     """Category id -> AP: the mean of its precision entries > -1 at area "all" and the largest max-dets
     (precision as in :func:`bin_average_precision`); categories without such entries (absent from
