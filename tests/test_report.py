@@ -23,7 +23,7 @@ from harness.stages import report as report_stage  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROFILE = {"profile": "tiny", "description": "A hand-made results tree.", "seeds": [0]}
-SECTION_IDS = ("overview", "claims", "tables", "figures", "runs")
+SECTION_IDS = ("overview", "tables", "claims", "figures", "runs")  # in page order
 TABLES = ("table1", "table2")
 FIGURES = (("figure1", "weight norms"), ("figure2", "the BAGS module, beta = 8"))
 CLAIMS = (("tail_improves", "holds"), ("head_kept", "does not hold"), ("noise_level", "inconclusive"),
@@ -31,6 +31,17 @@ CLAIMS = (("tail_improves", "holds"), ("head_kept", "does not hold"), ("noise_le
 # rule -> (jobs, seconds) from the benchmark files written below; longest first
 WALL_TIMES = [("train", 1, "100.25"), ("predict", 2, "10.00"), ("synth", 2, "3.75"),
               ("posthoc", 1, "3.25"), ("figure1", 1, "0.75")]
+# the rows of each table fragment and CSV: row id, name, our mAP cell, ours - paper (None: not in the paper),
+# in the tables stage's order
+TABLE_ROWS = [("(1)", "R50-FPN", "22.24 \u00b1 0.44", 1.26), ("(2)", "x2", "23.55 \u00b1 0.36", 1.62),
+              ("(10)", "NCM-fc", "26.09 \u00b1 0.52", -0.5), ("seesaw", "Seesaw loss", "23.67", None),
+              ("(3)", "Finetune tail", "\u2014", None)]
+NOT_RUN = "\u2014"  # a cell of a row not run
+# per-category AP (fractions, -1: no val instance) of the two runs, and the train counts of the categories
+CATEGORY_AP = {"baseline": {"1": 0.1, "2": 0.3, "3": 0.5, "4": -1.0, "5": 0.7},
+               "ncm_fc": {"1": 0.25, "2": 0.35, "3": 0.45, "4": -1.0, "5": 0.55}}
+TRAIN_COUNTS = {1: 2, 2: 10, 3: 100, 4: 50, 5: 0}  # category 5: no train instance (not on a log axis)
+LONG_TAIL_RUNS = [("lvis", "faster_r50", "baseline"), ("lvis", "faster_r50", "ncm_fc")]
 
 
 def write_benchmark(path: Path, seconds: float) -> None:
@@ -73,31 +84,59 @@ def make_results(root: Path) -> Path:
         json.dumps({"epoch": epoch, "lr": 0.02, "loss": loss, "loss_cls": loss / 2}) + "\n"
         for epoch, loss in ((1, 2.0), (2, 1.5), (3, 1.0))))
     write_json(baseline / "evaluate" / "metrics.json", {"AP": 0.25, "AP1": -1.0, "AP2": 0.125, "ACC": 0.5,
+                                                        "per_category": {"bbox": CATEGORY_AP["baseline"]},
                                                         "run": run_field("baseline")})
     write_benchmark(baseline / "benchmarks" / "train.tsv", 100.25)
     write_benchmark(baseline / "benchmarks" / "predict.tsv", 5.5)
     ncm = root / "runs" / "lvis" / "faster_r50" / "ncm_fc" / "seed0"
     write_json(ncm / "train" / "meta.json", meta("posthoc", "ncm_fc", ["k=1"]))
-    write_json(ncm / "evaluate" / "metrics.json", {"AP": 0.2, "run": run_field("ncm_fc")})
+    write_json(ncm / "evaluate" / "metrics.json", {"AP": 0.2, "thresholds": [4, 16, 64], "run": run_field("ncm_fc"),
+                                                   "per_category": {"bbox": CATEGORY_AP["ncm_fc"]}})
     write_benchmark(ncm / "benchmarks" / "posthoc.tsv", 3.25)
     write_benchmark(ncm / "benchmarks" / "predict.tsv", 4.5)
     write_benchmark(root / "benchmarks" / "synth" / "lvis.tsv", 1.25)
     write_benchmark(root / "benchmarks" / "synth" / "coco.tsv", 2.5)
     write_benchmark(root / "benchmarks" / "figure1.tsv", 0.75)
+    write_json(root / "data" / "lvis" / "train.json",
+               {"info": {"bin_thresholds": [4, 16, 64]},
+                "categories": [{"id": cid, "instance_count": n} for cid, n in TRAIN_COUNTS.items()]})
     write_json(root / "stats" / "lvis" / "summary.json",
                {"num_categories": 40, "thresholds": [4, 16, 64], "categories_per_bin": [10, 12, 10, 8],
                 "train": {"images": 314, "instances": 1366}, "val": {"images": 70, "instances": 288}})
     return root
 
 
+def table_fragment(name: str) -> str:
+    """A table fragment shaped as the tables stage writes it, with the rows of TABLE_ROWS."""
+    rows = "".join(f'<tr class="{"not-run" if ours == NOT_RUN else "reproduced"}">'
+                   f'<td class="row-id">{row_id}</td><td class="row-name">{row_name}</td>'
+                   f'<td class="cell">{ours}</td></tr>\n' for row_id, row_name, ours, diff in TABLE_ROWS)
+    return (f'<table class="paper-table" id="{name}"><caption>{name} caption &amp; more</caption>\n'
+            '<thead><tr><th class="row-id">row</th><th class="row-name">model</th><th>mAP</th></tr></thead>\n'
+            f"<tbody>\n{rows}</tbody></table>\n")
+
+
+def table_csv(path: Path) -> Path:
+    """The CSV beside a fragment: the mAP and AP1 rows of TABLE_ROWS (only mAP is charted)."""
+    lines = ["row_id,row_name,dataset,model,run,column,ours,ours_std,seeds,paper,diff,status"]
+    for row_id, row_name, ours, diff in TABLE_ROWS:
+        status = "not run: lvis/faster_r50/finetune_tail" if ours == NOT_RUN else "reproduced"
+        paper = "" if diff is None else f"{20 + diff:.2f}"
+        for column in ("mAP", "AP1"):
+            shown = "" if diff is None else f"{diff:.2f}"
+            lines.append(f'{row_id},{row_name},lvis,faster_r50,run,{column},22.00,0.40,3,{paper},{shown},"{status}"')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def make_report_files(tmp: Path) -> dict:
-    """Table fragments, a claims JSON and PNG figures, as the other stages would write them."""
-    tables = {}
+    """Table fragments and CSVs, a claims JSON and PNG figures, as the other stages would write them."""
+    tables, csvs = {}, {}
     for name in TABLES:
         tables[name] = tmp / "tables" / f"{name}.html"
         tables[name].parent.mkdir(parents=True, exist_ok=True)
-        tables[name].write_text(f'<table class="paper-table" id="{name}"><caption>{name} caption &amp; more'
-                                f"</caption><tbody><tr><td>{name} cell</td></tr></tbody></table>\n")
+        tables[name].write_text(table_fragment(name))
+        csvs[name] = table_csv(tables[name].with_suffix(".csv"))
     results = [{"id": claim_id, "text": f"claim {claim_id} <text>", "source": "Table 1", "status": status,
                 "kind": "phenomenon", "slack": None if status == "not run" else 1.5,
                 "interval": None if status == "not run" else [-0.5, 3.25],
@@ -118,13 +157,14 @@ def make_report_files(tmp: Path) -> dict:
         fig.savefig(path, dpi=80)
         plt.close(fig)
         figures.append((figure_id, caption, path))
-    return {"tables": tables, "claims_json": claims, "figures": figures}
+    return {"tables": tables, "table_csvs": csvs, "claims_json": claims, "figures": figures}
 
 
 def report_inputs(tmp: Path) -> ReportInputs:
     results = make_results(tmp / "results")
     return ReportInputs(profile=PROFILE, results_root=results, metrics=metrics_files(results),
-                        **make_report_files(tmp), generated_at="2020-06-14 12:00:00 UTC", commit="def456")
+                        **make_report_files(tmp), train_stats={"lvis": results / "data" / "lvis" / "train.json"},
+                        long_tail_runs=LONG_TAIL_RUNS, generated_at="2020-06-14 12:00:00 UTC", commit="def456")
 
 
 class TableRows(HTMLParser):
@@ -284,7 +324,7 @@ def test_training_meta_of_another_run_is_an_input_error(tmp_path):
     assert err.value.source == str(baseline.parent.parent / "train" / "meta.json") and err.value.field == "run"
 
 
-@pytest.mark.parametrize("which", ["results", "table", "claims", "figure"])
+@pytest.mark.parametrize("which", ["results", "table", "table_csv", "train_stats", "claims", "figure"])
 def test_missing_explicit_file_is_an_input_error(tmp_path, which):
     inputs = report_inputs(tmp_path)
     missing = tmp_path / "missing.file"
@@ -292,6 +332,10 @@ def test_missing_explicit_file_is_an_input_error(tmp_path, which):
         inputs.results_root = missing
     elif which == "table":
         inputs.tables["table1"] = missing
+    elif which == "table_csv":
+        inputs.table_csvs["table1"] = missing
+    elif which == "train_stats":
+        inputs.train_stats["lvis"] = missing
     elif which == "claims":
         inputs.claims_json = missing
     else:
@@ -321,6 +365,136 @@ def test_stage_writes_the_page_and_prints_a_summary(tmp_path, capsys):
     assert report_stage.parse_figure("f1=a = b=x.png") == ("f1", "a = b", "x.png")
 
 
+def test_tables_come_before_the_claims(page_file):
+    page = page_file.read_text()
+    positions = [page.index(f'<section id="{section_id}">') for section_id in SECTION_IDS]
+    assert positions == sorted(positions) and SECTION_IDS[1:3] == ("tables", "claims")
+    nav = re.search(r"<nav>.*?</nav>", page).group(0)
+    assert nav.index("#tables") < nav.index("#claims")
+
+
+def test_every_table_has_a_filter_box_and_the_page_its_script(page_file):
+    page = page_file.read_text()
+    for name in (*TABLES, "claims"):
+        label = _pretty_name(name)
+        assert f'<input type="search" class="table-filter" placeholder="filter rows" aria-label="filter the rows of ' \
+               f'{label}">' in page, name
+    assert page.count('<div class="table-block">') == len(TABLES) + 1
+    assert page.count("<script>") == 1 and "addEventListener(\"click\"" in page
+    assert "<script src" not in page and "<link" not in page  # self-contained
+
+
+def _pretty_name(name: str) -> str:
+    return {"claims": "the claims"}.get(name, f"Table {name.removeprefix('table')}")
+
+
+def test_each_table_has_an_ours_minus_paper_chart_of_its_reproduced_map_rows(page_file):
+    page = page_file.read_text()
+    for name in TABLES:
+        section = re.search(rf'<section id="{name}" class="paper-table-section">.*?</section>', page, re.S).group(0)
+        chart = re.search(r'<svg class="paper-delta".*?</svg>', section, re.S).group(0)
+        bars = re.findall(r'<g class="delta-row" data-row="([^"]+)" data-diff="([^"]+)">', chart)
+        assert bars == [("(1)", "1.26"), ("(2)", "1.62"), ("(10)", "-0.50")]  # mAP, reproduced, with a paper value
+        fills = re.findall(r'<rect class="delta-bar"[^>]*fill="([^"]+)"', chart)
+        assert fills == ["#1a7f37", "#1a7f37", "#b42318"]  # green: at least the paper's
+        assert "(10) NCM-fc" in chart and "+1.26" in chart and "-0.50" in chart and "Seesaw" not in chart
+
+
+def test_delta_chart_reads_the_table_csv(tmp_path):
+    from harness.report.paper_delta import delta_chart, read_deltas
+
+    deltas = read_deltas(table_csv(tmp_path / "t.csv"))
+    assert [(d.row_id, d.label, d.diff, d.std) for d in deltas] == [
+        ("(1)", "(1) R50-FPN", 1.26, 0.4), ("(2)", "(2) x2", 1.62, 0.4), ("(10)", "(10) NCM-fc", -0.5, 0.4)]
+    assert "no reproduced row" in delta_chart([], "Table 9")
+    (tmp_path / "bad.csv").write_text("row_id,row_name\n(1),x\n")
+    with pytest.raises(InputError, match="missing column") as err:
+        read_deltas(tmp_path / "bad.csv")
+    assert err.value.field == "dataset"
+
+
+def test_long_tail_figure_is_embedded(page_file):
+    page = page_file.read_text()
+    match = re.search(r'<figure id="long-tail"><img src="data:image/png;base64,([^"]+)" alt="Long tail: ', page)
+    assert match and base64.b64decode(match.group(1)).startswith(b"\x89PNG")
+    figures = re.search(r'<section id="figures">.*?</section>', page, re.S).group(0)
+    assert figures.index('id="long-tail"') < figures.index('id="figure1"')
+    assert "per-category AP (bbox, %) against train instances" in figures and "left out" not in figures
+
+
+def long_tail_runs(tmp_path) -> list:
+    """The report's run folders of the hand-made tree (what render_report hands the figure)."""
+    from harness.report.html import read_runs
+
+    return read_runs(metrics_files(make_results(tmp_path / "results")))
+
+
+def test_long_tail_points_average_seeds_and_skip_what_a_log_axis_cannot_show(tmp_path):
+    from harness.report.long_tail import bin_means, category_points
+
+    runs = long_tail_runs(tmp_path)
+    second = copy_run(runs[0], seed=1, category_ap={"1": 0.3, "2": 0.5, "3": 0.5, "4": -1.0, "5": 0.7})
+    points = category_points([runs[0], second, runs[1]], TRAIN_COUNTS)
+    rows = {(row.run, row.category_id): (row.train_instances, round(row.ap, 6)) for row in points.itertuples()}
+    assert rows == {("baseline", 1): (2, 20.0), ("baseline", 2): (10, 40.0), ("baseline", 3): (100, 50.0),
+                    ("ncm_fc", 1): (2, 25.0), ("ncm_fc", 2): (10, 35.0), ("ncm_fc", 3): (100, 45.0)}
+    means = bin_means(points, (4, 16, 64))  # categories 1, 2, 3 fall in bins 1, 2, 4 (bin 3: no val instance)
+    ncm = means[means.run == "ncm_fc"]
+    assert ncm.bin.tolist() == [1, 2, 4] and ncm.ap.tolist() == pytest.approx([25.0, 35.0, 45.0])
+    assert ncm.lower.tolist() == [2, 4, 64] and ncm.upper.tolist() == [4, 16, 100]  # clipped to the counts
+
+
+def copy_run(run, seed: int, category_ap: dict):
+    """Another seed of ``run`` with the given per-category AP."""
+    import dataclasses
+
+    return dataclasses.replace(run, seed=seed, metrics={**run.metrics, "per_category": {"bbox": category_ap}})
+
+
+def test_long_tail_figure_says_what_it_lacks(tmp_path):
+    from harness.report.long_tail import long_tail_figure
+
+    runs = long_tail_runs(tmp_path)
+    train = {"lvis": tmp_path / "results" / "data" / "lvis" / "train.json"}
+    drawn = long_tail_figure(runs, train, LONG_TAIL_RUNS)
+    assert drawn.png.startswith(b"\x89PNG") and drawn.notes == []
+    default = long_tail_figure(runs, train)  # baseline and bags: no bags run here
+    assert default.png is None and "lvis/faster_r50/baseline, lvis/faster_r50/bags" in default.notes[-1]
+    no_stats = long_tail_figure(runs, {}, LONG_TAIL_RUNS)
+    assert no_stats.png is None and "--train-stats lvis=PATH" in no_stats.notes[0]
+    old = copy_run(runs[1], seed=0, category_ap={})
+    old.metrics.pop("per_category")
+    stale = long_tail_figure([runs[0], old], train, LONG_TAIL_RUNS)
+    assert stale.png is None and "lvis/faster_r50/ncm_fc/0: its metrics.json has no per-category AP" in stale.notes[0]
+
+
+def test_stage_passes_table_csvs_train_stats_and_long_tail_runs(tmp_path):
+    files = make_report_files(tmp_path)
+    results = make_results(tmp_path / "results")
+    out = tmp_path / "index.html"
+    parser = argparse.ArgumentParser()
+    report_stage.add_arguments(parser)
+    args = parser.parse_args([
+        "--profile", str(REPO / "configs" / "profiles" / "default.yaml"), "--results", str(results),
+        "--metrics", *map(str, metrics_files(results)), "--tables", *map(str, files["tables"].values()),
+        "--table-csv", *map(str, files["table_csvs"].values()),
+        "--train-stats", f"lvis={results / 'data' / 'lvis' / 'train.json'}",
+        "--long-tail-runs", *("/".join(run) for run in LONG_TAIL_RUNS), "--out", str(out)])
+    report_stage.run(args)
+    page = out.read_text()
+    assert '<figure id="long-tail">' in page and page.count('<svg class="paper-delta"') == len(TABLES)
+    for bad, option in ((["--train-stats", "lvis"], "--train-stats"), (["--long-tail-runs", "lvis/bags"],
+                                                                       "--long-tail-runs")):
+        with pytest.raises(InputError) as err:
+            report_stage.run(parser.parse_args([*sys_args(args), *bad]))
+        assert err.value.source == option
+
+
+def sys_args(args: argparse.Namespace) -> list[str]:
+    """The required arguments of a parsed report command line."""
+    return ["--profile", args.profile, "--results", args.results, "--out", args.out]
+
+
 # --- the page in a real browser ---------------------------------------------------------------------
 
 
@@ -342,6 +516,61 @@ def test_browser_dom_has_every_table_and_figure(page_file):
     for figure_id, _caption in FIGURES:
         assert re.search(rf'<figure id="{figure_id}"><img src="data:image/png;base64,', dom)
     assert dom.count('<svg class="loss-chart"') == 1
+
+
+# Clicks and typing in the page, as a user would (real DOM events in Chromium); each step's state of Table 1
+# (row ids, "!" for a hidden row; the sorted header's aria-sort; the filter's count) is logged into the DOM.
+INTERACTION = """<script>
+(function () {
+  var log = [], table = document.getElementById("table1-table");
+  var headers = table.tHead.rows[0].cells, input = document.querySelector("#table1 input.table-filter");
+  function state(step) {
+    var rows = Array.prototype.map.call(table.tBodies[0].rows, function (row) {
+      return (row.hidden ? "!" : "") + row.cells[0].textContent; });
+    var sorted = Array.prototype.filter.call(headers, function (th) { return th.hasAttribute("aria-sort"); });
+    log.push({step: step, rows: rows, sorted: sorted.map(function (th) {
+      return th.textContent + " " + th.getAttribute("aria-sort"); }),
+      count: document.querySelector("#table1 .filter-count").textContent});
+  }
+  headers[2].click(); state("click mAP");
+  headers[2].click(); state("click mAP again");
+  headers[0].click(); state("click row");
+  input.value = "ncm"; input.dispatchEvent(new Event("input", {bubbles: true})); state("type ncm");
+  input.value = "fine TAIL"; input.dispatchEvent(new Event("input", {bubbles: true})); state("type two words");
+  input.value = ""; input.dispatchEvent(new Event("input", {bubbles: true})); state("clear");
+  var claims = document.querySelector("#claims input.table-filter");
+  claims.value = "tail_improves"; claims.dispatchEvent(new Event("input", {bubbles: true}));
+  var pre = document.createElement("pre");
+  pre.id = "interaction-log";
+  pre.textContent = JSON.stringify(log);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+def test_browser_sorts_by_a_clicked_header_and_filters_rows(page_file):
+    """Clicking a header sorts Table 1 (numbers as numbers, "(10)" after "(3)", the empty "\u2014" last both
+    ways), clicking again reverses it, and the filter box hides the rows without every word typed."""
+    import html as html_module
+
+    page = page_file.with_name("interactive.html")
+    page.write_text(page_file.read_text().replace("</body>", INTERACTION + "</body>"), encoding="utf-8")
+    dom = chromium("--dump-dom", page.as_uri(), user_data=page_file.parent / "chromium").stdout
+    log = json.loads(html_module.unescape(re.search(r'<pre id="interaction-log">(.*?)</pre>', dom, re.S).group(1)))
+    steps = {entry["step"]: entry for entry in log}
+    assert steps["click mAP"]["rows"] == ["(1)", "(2)", "seesaw", "(10)", "(3)"]  # 22.24, 23.55, 23.67, 26.09, \u2014
+    assert steps["click mAP"]["sorted"] == ["mAP ascending"]
+    assert steps["click mAP again"]["rows"] == ["(10)", "seesaw", "(2)", "(1)", "(3)"]
+    assert steps["click mAP again"]["sorted"] == ["mAP descending"]
+    assert steps["click row"]["rows"] == ["(1)", "(2)", "(3)", "(10)", "seesaw"]
+    assert steps["click row"]["sorted"] == ["row ascending"]
+    assert steps["type ncm"]["rows"] == ["!(1)", "!(2)", "!(3)", "(10)", "!seesaw"]
+    assert steps["type ncm"]["count"] == "1 of 5 rows"
+    assert steps["type two words"]["rows"] == ["!(1)", "!(2)", "(3)", "!(10)", "!seesaw"]  # "Finetune tail"
+    assert steps["clear"]["rows"] == ["(1)", "(2)", "(3)", "(10)", "seesaw"] and steps["clear"]["count"] == ""
+    claim_rows = re.findall(r'<tr id="claim-([a-z0-9_]+)" class="claim [a-z-]+"( hidden="")?>', dom)
+    assert claim_rows == [("tail_improves", ""), ("head_kept", ' hidden=""'), ("noise_level", ' hidden=""'),
+                          ("x2_helps", ' hidden=""')]
 
 
 def test_browser_screenshot(page_file):

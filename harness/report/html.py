@@ -7,11 +7,16 @@ outputs, and lays them out in five sections with stable ids:
               the data sets (``stats/<data set>/summary.json``) and wall time per pipeline stage
               (Snakemake benchmark files: ``runs/.../benchmarks/<rule>.tsv`` and
               ``benchmarks/<rule>[/...].tsv``, column ``s``).
+``tables``    the ``<table>`` fragments of ``python -m harness tables``, each in ``<section id=NAME>``, with a
+              chart of ours minus the paper's mAP per reproduced row from the table's CSV where given
+              (:mod:`harness.report.paper_delta`); every table here and the claims table can be sorted by a
+              clicked header and filtered by a text box (:mod:`harness.report.table_controls`).
 ``claims``    the claims JSON of ``python -m harness claims``: one row per claim with its verdict (holds,
               does not hold, inconclusive, not run), kind, slack with its 95 % interval (and the
               parts of an ``all_of``), the numbers, the explanation and the cause where one is given.
-``tables``    the ``<table>`` fragments of ``python -m harness tables``, each in ``<section id=NAME>``.
-``figures``   PNG figures, each a ``<figure id=ID>`` with its caption.
+``figures``   the long-tail figure, per-category AP against train instances, drawn here from the runs'
+              metrics files and the data sets' train statistics (:mod:`harness.report.long_tail`), then
+              the PNG figures given, each a ``<figure id=ID>`` with its caption.
 ``runs``      one ``<details>`` per metrics file given (``--metrics``: each run's
               ``evaluate/metrics.json``, whose ``run`` field names the run): method, epochs, training time,
               key metrics and the training loss per epoch as an inline SVG, from the run's folder (the
@@ -34,6 +39,7 @@ from pathlib import Path
 
 from harness.errors import InputError
 from harness.io import read_json
+from harness.report.table_controls import TABLE_CONTROLS_CSS, TABLE_SCRIPT, table_block
 from harness.report.tables import TABLE_CSS
 
 STATUS_CLASSES = {"holds": "holds", "does not hold": "does-not-hold", "inconclusive": "inconclusive",
@@ -46,8 +52,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # table fragments that are not paper tables, by file stem
 TABLE_TITLES = {"gains": "Gains over the baseline: run - baseline in AP points, mean over seeds "
                          "(95 % interval over resampled seeds x val images; green: above 0, red: below)"}
-SECTIONS = (("overview", "Overview"), ("claims", "Claims"), ("tables", "Tables"),
+SECTIONS = (("overview", "Overview"), ("tables", "Tables"), ("claims", "Claims"),
             ("figures", "Figures"), ("runs", "Runs"))
+LONG_TAIL_ID = "long-tail"  # the element id of the long-tail figure
 
 PAGE_CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1200px;
@@ -84,6 +91,7 @@ details.run summary { cursor: pointer; } details.run summary .metric { color: #5
 details.run .run-body { display: flex; flex-wrap: wrap; gap: 0 1.5em; align-items: flex-start; }
 .scroll { overflow-x: auto; }
 svg.loss-chart { background: #fafafa; border: 1px solid #ddd; }
+.paper-delta-block { margin: 0.3em 0 1.5em; } svg.paper-delta { background: #fafafa; border: 1px solid #ddd; }
 .muted { color: #666; font-size: 0.9em; }
 """
 
@@ -92,17 +100,23 @@ svg.loss-chart { background: #fafafa; border: 1px solid #ddd; }
 class ReportInputs:
     """Everything the page shows; see :func:`render_report`.
 
-    ``tables`` maps a table name (``table1``, also the section id) to its HTML fragment; ``figures`` are
-    (id, caption, PNG path); ``generated_at`` and ``commit`` are injected so that tests are reproducible.
+    ``tables`` maps a table name (``table1``, also the section id) to its HTML fragment and ``table_csvs``
+    a table name to its CSV (the ours-vs-paper chart); ``figures`` are (id, caption, PNG path);
+    ``train_stats`` maps a data set to its train annotations or statistics and ``long_tail_runs`` names
+    the (data set, model, run id) of the long-tail figure (None: :data:`harness.report.long_tail.DEFAULT_RUNS`);
+    ``generated_at`` and ``commit`` are injected so that tests are reproducible.
     """
 
     profile: dict
     results_root: Path
     metrics: list[Path] = field(default_factory=list)  # the runs' evaluate/metrics.json files
     tables: dict[str, Path] = field(default_factory=dict)
+    table_csvs: dict[str, Path] = field(default_factory=dict)
     claims_json: Path | None = None
     figures: list[tuple[str, str, Path]] = field(default_factory=list)
     skipped_figures: list[tuple[str, str]] = field(default_factory=list)  # (id, the runs it lacks)
+    train_stats: dict[str, Path] = field(default_factory=dict)  # data set -> train file (long-tail figure)
+    long_tail_runs: list[tuple[str, str, str]] | None = None
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
     commit: str | None = None
 
@@ -276,9 +290,17 @@ def _check_explicit_files(inputs: ReportInputs) -> None:
         _check_id(name, "table name")
         if not Path(path).is_file():
             raise InputError(path, None, f"table fragment of {name} does not exist (python -m harness tables)")
+    for name, path in inputs.table_csvs.items():
+        if name not in inputs.tables:
+            raise InputError(path, None, f"a table CSV without its fragment: no table {name!r} given (--tables)")
+        if not Path(path).is_file():
+            raise InputError(path, None, f"table CSV of {name} does not exist (python -m harness tables)")
+    for dataset, path in inputs.train_stats.items():
+        if not Path(path).is_file():
+            raise InputError(path, None, f"train statistics of {dataset} do not exist")
     if inputs.claims_json is not None and not Path(inputs.claims_json).is_file():
         raise InputError(inputs.claims_json, None, "claims JSON does not exist (python -m harness claims)")
-    ids = [*inputs.tables, *(figure[0] for figure in inputs.figures)]
+    ids = [*inputs.tables, *(figure[0] for figure in inputs.figures), LONG_TAIL_ID]
     repeated = sorted({i for i in ids if ids.count(i) > 1} | {i for i in ids if i in dict(SECTIONS)})
     if repeated:
         raise InputError("tables and figures", repeated[0], "ids must be unique and differ from the section ids")
@@ -301,17 +323,22 @@ def _check_id(value: str, what: str) -> None:
 def render_report(inputs: ReportInputs) -> str:
     """The whole report page as one self-contained HTML document."""
     _check_explicit_files(inputs)
+    from harness.report.long_tail import long_tail_figure
+
     runs = read_runs(inputs.metrics)
-    body = [_overview(inputs, runs), _claims_section(inputs.claims_json), _tables_section(inputs.tables),
-            _figures_section(inputs.figures, inputs.skipped_figures), _runs_section(runs)]
+    long_tail = long_tail_figure(runs, inputs.train_stats, inputs.long_tail_runs)
+    body = [_overview(inputs, runs), _tables_section(inputs.tables, inputs.table_csvs),
+            _claims_section(inputs.claims_json),
+            _figures_section(inputs.figures, inputs.skipped_figures, long_tail), _runs_section(runs)]
     name = inputs.profile.get("profile", "unnamed profile")
     title = f"BAGS reproduction report: profile {name}"
     nav = " ".join(f'<a href="#{sid}">{_e(heading)}</a>' for sid, heading in SECTIONS)
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>", f"<style>{PAGE_CSS}{TABLE_CSS}</style>", "</head>", "<body>",
-        f"<header><h1>{_e(title)}</h1><nav>{nav}</nav></header>", *body, "</body>", "</html>", ""])
+        f"<title>{_e(title)}</title>", f"<style>{PAGE_CSS}{TABLE_CSS}{TABLE_CONTROLS_CSS}</style>", "</head>",
+        "<body>", f"<header><h1>{_e(title)}</h1><nav>{nav}</nav></header>", *body, f"<script>{TABLE_SCRIPT}</script>",
+        "</body>", "</html>", ""])
 
 
 def _section(section_id: str, heading: str, parts: list[str]) -> str:
@@ -430,7 +457,8 @@ def _claims_section(claims_json: Path | None) -> str:
     headers = ["status", "claim", "kind", "source", "slack [95 % interval]", "our numbers", "paper's numbers",
                "explanation"]
     head = "".join(f"<th>{h}</th>" for h in headers)
-    table = "\n".join([f'<table class="plain claims"><thead><tr>{head}</tr></thead><tbody>', *rows, "</tbody></table>"])
+    table = table_block("\n".join([f'<table class="plain claims"><thead><tr>{head}</tr></thead><tbody>', *rows,
+                                   "</tbody></table>"]), "the claims", scroll=False)
     summary = f'<p class="claims-summary">{badges} <span class="muted">(of {len(results)} claims)</span></p>'
     return _section("claims", "Claims", [summary, checked if payload.get("tidy") else "", _claims_legend(results),
                                          table])
@@ -517,15 +545,23 @@ def _number_list(pairs: list[tuple]) -> str:
 # ---- tables and figures ----------------------------------------------------------------------------
 
 
-def _tables_section(tables: dict[str, Path]) -> str:
-    """Each table fragment in its own ``<section id=NAME>``, in the given order."""
+def _tables_section(tables: dict[str, Path], csvs: dict[str, Path] | None = None) -> str:
+    """Each table fragment in its own ``<section id=NAME>``, in the given order, with a filter box and
+    sortable headers, and the ours-vs-paper chart of its CSV where one is given."""
     if not tables:
         return _section("tables", "Tables", [_note("no table fragments given (python -m harness tables)")])
+    from harness.report.paper_delta import METRIC, delta_chart, read_deltas
+
     parts = []
     for name, path in tables.items():
         fragment = _rename_table_id(Path(path).read_text(), name)
+        chart = ""
+        if name in (csvs or {}):
+            chart = (f'<div class="paper-delta-block"><p class="muted">{_e(_pretty(name))}: ours &minus; paper, '
+                     f"{_e(METRIC)} of each reproduced row (percent points; whisker: &plusmn; std over our seeds)"
+                     f"</p>{delta_chart(read_deltas(csvs[name]), _pretty(name))}</div>")
         parts.append(f'<section id="{_e(name)}" class="paper-table-section">\n'
-                     f'<h3>{_e(_pretty(name))}</h3>\n<div class="scroll">{fragment}</div></section>')
+                     f"<h3>{_e(_pretty(name))}</h3>\n{table_block(fragment, _pretty(name))}{chart}</section>")
     legend = ('<p class="muted">Each cell: ours in percent (mean &plusmn; sample std over n seeds), the paper\'s '
               'value, and ours &minus; paper (green: at least the paper\'s, red: below).</p>')
     return _section("tables", "Tables", [legend, *parts])
@@ -544,23 +580,39 @@ def _pretty(name: str) -> str:
     return f"{match.group(1).capitalize()} {match.group(2)}" if match else name
 
 
-def _figures_section(figures: list[tuple[str, str, Path]], skipped: list[tuple[str, str]] = ()) -> str:
-    """Each PNG as a ``<figure id=ID>`` with the image inline (data URI) and its caption; a note for each
-    figure not drawn because the profile lacks its runs."""
-    notes = [_note(f"{_pretty(figure_id)} not drawn: the profile's run table lacks {missing}")
-             for figure_id, missing in skipped]
+def _figures_section(figures: list[tuple[str, str, Path]], skipped: list[tuple[str, str]] = (),
+                     long_tail=None) -> str:
+    """The long-tail figure (or why it is not drawn), then each PNG as a ``<figure id=ID>`` with the image
+    inline (data URI) and its caption; a note for each figure not drawn because the profile lacks its
+    runs."""
+    parts = [_long_tail_part(long_tail)] if long_tail is not None else []
+    parts += [_note(f"{_pretty(figure_id)} not drawn: the profile's run table lacks {missing}")
+              for figure_id, missing in skipped]
     if not figures:
-        return _section("figures", "Figures", [*notes, _note("no figures given")])
-    parts = [*notes]
+        return _section("figures", "Figures", [*parts, _note("no figures given")])
     for figure_id, caption, path in figures:
         data = Path(path).read_bytes()
         if not data.startswith(PNG_SIGNATURE):
             raise InputError(path, None, f"figure {figure_id} is not a PNG file")
-        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         label = f"{_pretty(figure_id)}: {caption}" if caption else _pretty(figure_id)
-        parts.append(f'<figure id="{_e(figure_id)}"><img src="{uri}" alt="{_e(label)}">'
-                     f"<figcaption>{_e(label)}</figcaption></figure>")
+        parts.append(_figure(figure_id, data, label))
     return _section("figures", "Figures", parts)
+
+
+def _figure(figure_id: str, png: bytes, label: str) -> str:
+    """A ``<figure>`` with the PNG inline as a data URI and ``label`` as alt text and caption."""
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return (f'<figure id="{_e(figure_id)}"><img src="{uri}" alt="{_e(label)}">'
+            f"<figcaption>{_e(label)}</figcaption></figure>")
+
+
+def _long_tail_part(long_tail) -> str:
+    """The long-tail figure with its notes (runs or data sets left out), or a note saying why it is not
+    drawn (a :class:`harness.report.long_tail.LongTailFigure`)."""
+    if long_tail.png is None:
+        return _note("long-tail figure not drawn: " + "; ".join(long_tail.notes))
+    notes = "".join(f'<p class="muted long-tail-note">left out: {_e(note)}</p>' for note in long_tail.notes)
+    return _figure(LONG_TAIL_ID, long_tail.png, f"Long tail: {long_tail.caption}") + notes
 
 
 # ---- runs ------------------------------------------------------------------------------------------

@@ -225,6 +225,15 @@ if "figure4" in DRAWN_FIGURES:
             " > {log:q} 2>&1"
 
 
+# The report's long-tail figure (per-category AP against train instances): the runs figures.yaml names
+# under report_figures that the run table has, and the train file of each of their data sets.
+REPORT_FIGURES = yaml.safe_load(open("configs/paper/figures.yaml"))["report_figures"]
+LONG_TAIL_RUNS = [
+    run for run in figure_runs(REPORT_FIGURES["long_tail"]) if run in RUNS
+]
+LONG_TAIL_DATASETS = sorted({dataset for dataset, _model, _run in LONG_TAIL_RUNS})
+
+
 rule report_html:
     input:
         metrics=run_metrics(),
@@ -232,6 +241,8 @@ rule report_html:
             *expand(f"{REPORT}/tables/{{table}}.html", table=PAPER_TABLES),
             f"{REPORT}/gains.html",
         ],
+        table_csvs=expand(f"{REPORT}/tables/{{table}}.csv", table=PAPER_TABLES),
+        train_stats=[dataset_files(ds)["train"] for ds in LONG_TAIL_DATASETS],
         claims=f"{REPORT}/claims.json",
         figures=expand(f"{RESULTS}/figures/figure{{n}}.png", n=FIGURE_CAPTIONS),
     output:
@@ -248,6 +259,11 @@ rule report_html:
             f"--skipped-figure {shlex.quote(f'{name}=' + ', '.join(runs))}"
             for name, runs in FIGURE_MISSING.items()
         ),
+        train_stats=lambda wc, input: " ".join(
+            shlex.quote(f"{ds}={path}")
+            for ds, path in zip(LONG_TAIL_DATASETS, input.train_stats)
+        ),
+        long_tail=" ".join("/".join(run) for run in LONG_TAIL_RUNS),
     conda:
         ENV
     log:
@@ -256,5 +272,6 @@ rule report_html:
         f"{RESULTS}/benchmarks/report_html.tsv"
     shell:
         "{params.harness} report --profile {params.profile:q} --results {params.results:q}"
-        " --metrics {input.metrics:q} --tables {input.tables:q}"
+        " --metrics {input.metrics:q} --tables {input.tables:q} --table-csv {input.table_csvs:q}"
+        " --train-stats {params.train_stats} --long-tail-runs {params.long_tail}"
         " --claims {input.claims:q} {params.figures} {params.skipped} --out {output:q} > {log:q} 2>&1"
