@@ -466,6 +466,10 @@ def test_long_tail_figure_says_what_it_lacks(tmp_path):
     old.metrics.pop("per_category")
     stale = long_tail_figure([runs[0], old], train, LONG_TAIL_RUNS)
     assert stale.png is None and "lvis/faster_r50/ncm_fc/0: its metrics.json has no per-category AP" in stale.notes[0]
+    untrained = write_json(tmp_path / "untrained.json", {"categories": [{"id": cid, "instance_count": 0}
+                                                                       for cid in TRAIN_COUNTS]})
+    empty = long_tail_figure(runs, {"lvis": untrained}, LONG_TAIL_RUNS)
+    assert empty.png is None and empty.notes == ["lvis/faster_r50: no category has both val and train instances"]
 
 
 def test_stage_passes_table_csvs_train_stats_and_long_tail_runs(tmp_path):

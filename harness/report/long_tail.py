@@ -61,7 +61,12 @@ def long_tail_figure(runs, train_stats: dict[str, Path], wanted=None) -> LongTai
                                              "per-category AP and train statistics"])
     points = pd.concat([category_points(group, load_category_stats(train_stats[key[0]]).count_of())
                         for key, group in panels.items()], ignore_index=True)
-    edges = {key: _bin_edges(group, train_stats[key[0]]) for key, group in panels.items()}
+    shown = set(zip(points.dataset, points.model))
+    notes += [f"{'/'.join(key)}: no category has both val and train instances" for key in panels
+              if key not in shown]
+    if not shown:
+        return LongTailFigure(None, notes)
+    edges = {key: _bin_edges(group, train_stats[key[0]]) for key, group in panels.items() if key in shown}
     return LongTailFigure(draw_long_tail(points, edges, [w[2] for w in wanted]), notes)
 
 
@@ -84,6 +89,7 @@ def _panels(chosen, wanted, train_stats) -> tuple[dict, list[str]]:
 
 
 def _names(wanted) -> str:
+    """``lvis/faster_r50/baseline, lvis/faster_r50/bags`` of (data set, model, run id) triples."""
     return ", ".join("/".join(w) for w in wanted)
 
 

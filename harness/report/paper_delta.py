@@ -65,8 +65,7 @@ def delta_chart(deltas: list[Delta], title: str, metric: str = METRIC) -> str:
     """The inline SVG (class ``paper-delta``) of ``deltas``; a muted note when there are none."""
     if not deltas:
         return f'<p class="muted paper-delta-none">no reproduced row with the paper\'s {html.escape(metric)}</p>'
-    reach = max(1.0, max(abs(d.diff) + (d.std or 0.0) for d in deltas))
-    reach = math.ceil(reach)
+    reach = math.ceil(max(1.0, *(abs(d.diff) + (d.std or 0.0) for d in deltas)))  # the axis: -reach..+reach
     width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
     height = TOP + ROW_HEIGHT * len(deltas) + BOTTOM
     zero = LABEL_WIDTH + BAR_WIDTH / 2
