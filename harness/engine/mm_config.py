@@ -15,6 +15,7 @@ from harness.eval.ap import is_lvis
 from harness.io import read_json
 from harness.methods.base import OptionError
 
+ITERATION_LOG = "iterations.jsonl"  # in the work dir: {iter, loss terms} per training iteration
 REMOTE_PREFIXES = ("http://", "https://", "torchvision://", "open-mmlab://", "mmcls://", "modelzoo://")
 
 
@@ -164,7 +165,9 @@ def training_config(model_config: str, train_ann: str, image_root: str, work_dir
         apply_method(cfg, method, options or {}, training=True)
     import harness.models.train_hooks  # noqa: F401  (registers EpochJsonLogHook in mmdet's registry)
 
-    cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "EpochJsonLogHook", "path": str(log_path)}]
+    # Per iteration too (the work dir's iterations.jsonl): what a distributed training is compared on.
+    cfg.custom_hooks = [*cfg.get("custom_hooks", []), {"type": "EpochJsonLogHook", "path": str(log_path),
+                                                       "iter_path": str(Path(work_dir) / ITERATION_LOG)}]
     for key in ("val_dataloader", "val_cfg", "val_evaluator", "test_dataloader", "test_cfg", "test_evaluator"):
         cfg[key] = None
     if load_from is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from mmengine.dist import all_reduce, get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.registry import FUNCTIONS
 from mmdet.registry import HOOKS
@@ -29,23 +30,31 @@ RANDOM_STATES_KEY = "harness_random_states"
 
 @HOOKS.register_module()
 class EpochJsonLogHook(Hook):
-    """Append {epoch, iter, lr, mean of every loss term, seconds, peak memory} after each epoch.
+    """Append {epoch, iter, lr, mean of every loss term, seconds, peak memory} after each epoch, and with
+    ``iter_path`` {iter, every loss term} after each iteration.
 
-    On resume, lines of epochs after the resumed one (written before an interrupt) and a line cut
-    short by the interrupt are dropped first (:func:`trim_epoch_log`), so the file has exactly one
-    line per finished epoch of the training being continued.
+    On resume, lines of epochs (iterations) after the resumed one, written before an interrupt, and a line
+    cut short by the interrupt are dropped first (:func:`trim_epoch_log`), so the file has exactly one line
+    per finished epoch (iteration) of the training being continued.
+
+    In a distributed training (:mod:`harness.engine.distributed`) every loss term is the mean over the
+    processes, each of which saw its share of the batch, and only the main process writes.
     """
 
     priority = "NORMAL"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, iter_path: str | None = None):
         self.path = Path(path)
+        self.iter_path = Path(iter_path) if iter_path else None
         self.sums: dict[str, float] = defaultdict(float)
         self.count = 0
         self.start = time.time()
 
     def before_train(self, runner) -> None:
-        trim_epoch_log(self.path, runner.epoch)
+        if is_main_process():
+            trim_epoch_log(self.path, runner.epoch)
+            if self.iter_path is not None:
+                trim_iteration_log(self.iter_path, runner.iter)
 
     def before_train_epoch(self, runner) -> None:
         self.sums.clear()
@@ -53,11 +62,17 @@ class EpochJsonLogHook(Hook):
         self.start = time.time()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        for name, value in (outputs or {}).items():
-            self.sums[name] += float(value)
+        losses = mean_over_processes({name: float(value) for name, value in (outputs or {}).items()})
+        for name, value in losses.items():
+            self.sums[name] += value
         self.count += 1
+        if self.iter_path is not None and is_main_process():
+            with self.iter_path.open("a") as handle:
+                handle.write(json.dumps({"iter": runner.iter + 1, **dict(sorted(losses.items()))}) + "\n")
 
     def after_train_epoch(self, runner) -> None:
+        if not is_main_process():
+            return
         record = {
             "epoch": runner.epoch + 1,
             "iter": runner.iter,
@@ -68,6 +83,34 @@ class EpochJsonLogHook(Hook):
         }
         with self.path.open("a") as handle:
             handle.write(json.dumps(record) + "\n")
+
+
+def mean_over_processes(values: dict[str, float]) -> dict[str, float]:
+    """``values`` averaged over the processes of a distributed training (as is outside one). Every process
+    must call it with the same names, in any order."""
+    if get_world_size() == 1 or not values:
+        return values
+    names = sorted(values)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    tensor = torch.tensor([values[name] for name in names], dtype=torch.float64, device=device)
+    all_reduce(tensor, op="mean")
+    return dict(zip(names, tensor.tolist()))
+
+
+def trim_iteration_log(path: str | Path, iters: int) -> None:
+    """Rewrite the iteration log at ``path`` with only its records of iterations 1..``iters`` (creating it
+    if absent); lines that are not such a record (one cut short by a kill) are dropped."""
+    path = Path(path)
+    kept = []
+    for line in (path.read_text().splitlines() if path.is_file() else []):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("iter"), int) and record["iter"] <= iters:
+            kept.append(line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in kept))
 
 
 def trim_epoch_log(path: str | Path, epochs: int) -> None:
@@ -197,4 +240,5 @@ class ProcessTimeHook(Hook):
         self.path = path
 
     def after_train_epoch(self, runner) -> None:
-        update_process_seconds(self.path)
+        if is_main_process():  # the process list is the main process's (all of a training's run together)
+            update_process_seconds(self.path)

@@ -5,6 +5,9 @@
         --out MODEL.pth --log LOG.jsonl --meta META.json [--load-from MODEL.pth] [--epochs N] \
         [--run DATASET/MODEL/RUN_ID/SEED]
 
+    # one training over 2 processes (2 GPUs, or gloo on the CPU); the total batch stays the config's
+    python -m torch.distributed.run --standalone --nproc-per-node 2 -m harness -- train ... --launcher pytorch
+
 Without --load-from (and without a detector in the model config) the detector trains from scratch with
 the model config's ``scratch_schedule``, batch-norm statistics trained. The output is an exported model
 (weights + plain metadata) that loads with ``torch.load(weights_only=True)``; ``--load-from`` takes such
@@ -16,6 +19,12 @@ latest checkpoint falls back to the one before it. The resumed training equals t
 bit for bit on the CPU (same seed and threads): the checkpoints carry the random generators' states
 (:class:`harness.models.train_hooks.RandomStateHook`). ``WORK/train.lock`` keeps a second training off the
 same work dir; ``WORK/processes.json`` lists every process's time, which meta.json reports.
+
+Several processes (``--launcher pytorch`` under ``torchrun``, :mod:`harness.engine.distributed`): each takes
+its share of every batch (the config's batch divided by the number of processes), and the main process
+(rank 0) alone holds the lock, saves checkpoints and writes the model, log and meta.json. A distributed
+training resumes from its epoch checkpoints too, but not bit for bit: a checkpoint holds the random states
+of rank 0 only, which every process restores.
 """
 
 import argparse
@@ -29,6 +38,7 @@ from pathlib import Path
 from harness.errors import InputError
 
 from harness.engine.device import select_device
+from harness.engine.distributed import LAUNCHERS
 from harness.stages.arguments import (add_method_arguments, add_run_argument, add_threads_argument, resolve_method,
                                       run_record)
 
@@ -51,18 +61,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", required=True, help="one JSON line per epoch")
     parser.add_argument("--meta", required=True, help="output: provenance and settings (meta.json)")
     add_threads_argument(parser)
+    parser.add_argument("--launcher", choices=LAUNCHERS, default="none",
+                        help="none: one process; pytorch: one of the processes torchrun started (python -m "
+                             "torch.distributed.run --nproc-per-node N -m harness -- train ...), which share the "
+                             "config's batch; --threads is split between them")
     add_method_arguments(parser)
     add_run_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
+    from harness.engine.distributed import close_distributed, init_distributed
+
+    rank, world_size = init_distributed(args.launcher)
+    try:
+        _run(args, rank, world_size)
+    finally:
+        close_distributed()
+
+
+def _run(args: argparse.Namespace, rank: int, world_size: int) -> None:
     from harness.engine.checkpoints import epoch_checkpoints, export_model, latest_readable_checkpoint, load_exported
     from harness.models.train_hooks import read_process_entries
     from harness.engine.mm_config import training_config
     from harness.io import atomic_path
     from harness.provenance import StageRecord
 
-    device = select_device(args.threads)
+    threads = max(1, args.threads // world_size) if args.threads else None  # the job's threads, shared
+    device = select_device(threads)
     record = StageRecord.for_command("train", args, args.seed, device)
     method, options = resolve_method(args)
     if method.needs_init and not args.load_from:
@@ -75,12 +100,20 @@ def run(args: argparse.Namespace) -> None:
                           str(work_log), args.epochs, method, options, args.stuff, args.load_from)
     if _loads_semantic_maps(cfg) and args.stuff is None:
         raise InputError("--stuff", None, f"{args.model_config} trains a semantic branch: pass the stuff map folder")
+    distributed = None
+    if args.launcher != "none":
+        from harness.engine.distributed import configure_distributed
+
+        distributed = configure_distributed(cfg, world_size)
     if args.load_from and not epoch_checkpoints(work_dir):
         load_exported(args.load_from)  # fails clearly on a missing or foreign file before any work
-    with work_dir_lock(work_dir):
+    main = rank == 0
+    with work_dir_lock(work_dir) if main else contextlib.nullcontext():
         latest = latest_readable_checkpoint(work_dir)
-        _train(cfg, latest, work_dir)
+        _train(cfg, latest, work_dir, main)
         final = latest_readable_checkpoint(work_dir)
+    if not main:
+        return  # the main process writes the outputs
     if final is None:
         raise InputError(args.work_dir, None, "training finished without a checkpoint")
     with atomic_path(args.log) as tmp:
@@ -91,14 +124,17 @@ def run(args: argparse.Namespace) -> None:
     train_seconds = round(sum(process["seconds"] for process in processes), 1)
     record.write(args.meta, run=run_record(args, method, options), epochs=cfg.train_cfg.max_epochs,
                  train_seconds=train_seconds, processes=processes,
-                 resumed=any(process["resumed_from_epoch"] is not None for process in processes))
-    print(f"train: {cfg.train_cfg.max_epochs} epochs on {device} in {train_seconds:.0f} s "
+                 resumed=any(process["resumed_from_epoch"] is not None for process in processes),
+                 **({"distributed": distributed} if distributed else {}))
+    ranks = f" x {world_size} ranks" if distributed else ""
+    print(f"train: {cfg.train_cfg.max_epochs} epochs on {device}{ranks} in {train_seconds:.0f} s "
           f"({len(processes)} process(es)) -> {args.out}")
 
 
-def _train(cfg, latest: Path | None, work_dir: Path) -> None:
+def _train(cfg, latest: Path | None, work_dir: Path, main: bool = True) -> None:
     """Run mmengine's Runner: from ``latest`` (an epoch checkpoint of ``work_dir``) if given, else from the
-    start (the config's load_from, if any). Records this process's time in the work dir's process list."""
+    start (the config's load_from, if any). The ``main`` process (the only one, or rank 0 of a distributed
+    training) records its time in the work dir's process list."""
     from mmengine.runner import Runner
 
     from harness.engine.checkpoints import atomic_checkpoint_saves, trust_checkpoints_in
@@ -113,12 +149,14 @@ def _train(cfg, latest: Path | None, work_dir: Path) -> None:
     else:
         cfg.resume = False  # training_config made --load-from (if any) the config's load_from
     make_resumable(cfg, work_dir)
-    start_process_entry(work_dir / PROCESS_LIST, resumed_from_epoch)
+    if main:
+        start_process_entry(work_dir / PROCESS_LIST, resumed_from_epoch)
     try:
         with trust_checkpoints_in(work_dir), atomic_checkpoint_saves(work_dir), sigterm_as_exit():
             Runner.from_cfg(cfg).train()
     finally:
-        update_process_seconds(work_dir / PROCESS_LIST)
+        if main:
+            update_process_seconds(work_dir / PROCESS_LIST)
 
 
 def make_resumable(cfg, work_dir: Path) -> None:
