@@ -10,7 +10,7 @@ PROFILE ?= default
 # Extra Snakemake options, e.g. SNAKEMAKE_ARGS="--resources gpu=1" for the real profile on one GPU.
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup browser reproduce test unit smoke clean
+.PHONY: setup browser reproduce test test-slurm unit smoke clean
 .DEFAULT_GOAL := help
 
 help:
@@ -18,6 +18,7 @@ help:
 	@echo "make test        set up and run the test suite (unit tests, then pipeline tests)"
 	@echo "make unit        the unit tests only (pytest -m 'not pipeline')"
 	@echo "make smoke       the pipeline on the smoke profile"
+	@echo "make test-slurm  the smoke profile through SLURM on a one-node cluster (root; about an hour)"
 
 setup:
 	@bash workflow/scripts/setup_env.sh
@@ -37,12 +38,17 @@ smoke:
 
 # Unit tests first (seconds each, fail fast), then the pipeline tests (detector trainings, the smoke
 # workflow end to end). Each selection must collect tests: pytest exits 5 on an empty one.
+# The SLURM test (marker slurm) runs the smoke profile on a one-node cluster and again locally (about an
+# hour on 2 cores): only `make test-slurm` runs it, `make test` (and so CI) does not.
 test: setup browser
-	$(PYTHON) -m pytest -m "not pipeline"
-	$(PYTHON) -m pytest -m pipeline
+	$(PYTHON) -m pytest -m "not pipeline and not slurm"
+	$(PYTHON) -m pytest -m "pipeline and not slurm"
 
 unit: setup
-	$(PYTHON) -m pytest -m "not pipeline"
+	$(PYTHON) -m pytest -m "not pipeline and not slurm"
+
+test-slurm: setup
+	$(PYTHON) -m pytest -m slurm -s
 
 clean:
 	rm -rf results reports .snakemake

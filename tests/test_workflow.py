@@ -177,7 +177,7 @@ NOT_PATHS = {"params.harness", "params.seed", "params.min_count", "params.bins",
              "params.bootstrap_seed", "params.thresholds", "params.method", "params.epochs", "params.stuff",
              "params.select", "params.options", "params.titles", "params.beta", "params.norms", "params.figures",
              "params.sweep", "params.run", "params.skipped", "params.train_stats", "params.long_tail",
-             "threads", "wildcards.seed", "wildcards.synthetic"}
+             "params.launcher", "threads", "wildcards.seed", "wildcards.synthetic"}
 PATH_PARAMS = {"params.work_dir", "params.profile", "params.results", "params.out_dir"}
 
 

@@ -41,13 +41,24 @@ PAPER_TABLES = ["table1", "table2", "table3", "table4", "table_coco_lt"]
 REPORT_HTML = (
     "reports/index.html" if PROFILE == "default" else f"reports/{PROFILE}/index.html"
 )
-HARNESS = f"{shlex.quote(sys.executable)} -m harness"  # the interpreter running Snakemake (.venv)
-# Threads of one torch job: half the cores, so two jobs run side by side. On 2 CPU cores two 1-thread
-# trainings do 1.6x the work of one 2-thread training (0.20 s vs 0.16 s per iteration each).
-JOB_THREADS = max(1, workflow.cores // 2)
-# Every torch job (train, cache, retrain, post-hoc, predict) asks for one GPU: `--resources gpu=N` runs at
-# most N of them at once on a GPU machine, the SLURM executor requests the GPU; on a CPU machine without
-# --resources the resource is unconstrained.
+# The interpreter running Snakemake (.venv), by its absolute path: on a cluster, the compute nodes must see
+# the project and its .venv at the same path as the submit host (a shared file system).
+HARNESS = f"{shlex.quote(sys.executable)} -m harness"
+# Threads of one torch job. A local run (--cores N): half the cores, so two jobs run side by side. On 2 CPU
+# cores two 1-thread trainings do 1.6x the work of one 2-thread training (0.20 s vs 0.16 s per iteration
+# each). A cluster executor (SLURM) has no --cores on the submit host, and the job's own Snakemake on the
+# compute node sees the whole node: both use CLUSTER_JOB_THREADS, so the job runs with the CPUs it asked
+# for; an executor profile changes them per rule with `set-threads` (which reach the job's Snakemake too).
+CLUSTER_JOB_THREADS = 2
+if workflow.resource_settings.cores is None or workflow.remote_exec:
+    JOB_THREADS = CLUSTER_JOB_THREADS
+else:
+    JOB_THREADS = max(1, workflow.cores // 2)
+# Every torch job (train, cache, retrain, post-hoc, predict) asks for one GPU (resource `gpu`): locally,
+# `--resources gpu=N` runs at most N of them at once on a GPU machine (on a CPU machine without --resources
+# the resource is unconstrained); on SLURM the executor requests `--gpus` from it, and an executor profile
+# sets it for each torch job (workflow/profiles/slurm sets 0, a CPU cluster; slurm-gpu sets 1, or 2 and more
+# for one training over several GPUs, see train_launch).
 GPUS_PER_JOB = 1
 ENV = "../envs/harness.yaml"  # software of every rule under --sdm conda (paths relative to rules/)
 
@@ -65,6 +76,25 @@ SPECS = {
     r.run_id: r.spec for r in RUN_TABLE
 }  # run id -> method file (method, options, layout)
 METHODS = list(SPECS)  # run ids: rule wildcards and table rows
+
+
+def train_launch(wc, resources):
+    """How `train` starts: one process, or with `gpu` > 1 one process per GPU under torchrun
+    (harness.engine.distributed), sharing the model config's batch. `--` ends torchrun's own options (its
+    parser would take the stage's --log and --run for abbreviations of --log-dir and --run-path).
+    """
+    gpus = int(resources.get("gpu", 0) or 0)
+    if gpus <= 1:
+        return HARNESS
+    return (
+        f"{shlex.quote(sys.executable)} -m torch.distributed.run --standalone"
+        f" --nproc-per-node {gpus} -m harness --"
+    )
+
+
+def train_launcher(wc, resources):
+    """The train stage's --launcher option matching train_launch."""
+    return "--launcher pytorch" if int(resources.get("gpu", 0) or 0) > 1 else ""
 
 
 def run_method(run_id):

@@ -18,7 +18,8 @@ rule train:
         log=f"{RUN}/train/log.jsonl",
         meta=f"{RUN}/train/meta.json",
     params:
-        harness=HARNESS,
+        harness=train_launch,
+        launcher=train_launcher,
         work_dir=f"{RUN}/train/work",
         epochs=lambda wc: (
             f"--epochs {config['training']['epochs']}"
@@ -44,7 +45,7 @@ rule train:
         " --images {input.images:q}{params.stuff} --work-dir {params.work_dir:q} --seed {wildcards.seed}"
         " {params.epochs} {params.method}"
         " --out {output.model:q} --log {output.log:q} --meta {output.meta:q} --threads {threads}"
-        " --run {params.run:q} > {log:q} 2>&1"
+        " --run {params.run:q} {params.launcher} > {log:q} 2>&1"
 
 
 rule cache_features:
