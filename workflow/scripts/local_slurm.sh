@@ -119,7 +119,7 @@ MARK="# One-node cluster of workflow/scripts/local_slurm.sh"
 if [[ -e "$SYSTEM_CONF" ]] && ! head -1 "$SYSTEM_CONF" | grep -qF "$MARK"; then
     die "$SYSTEM_CONF exists and is not this script's: this machine has a SLURM configuration already"
 fi
-mkdir -p "$DIR/state" "$DIR/spool" "$DIR/munge" /etc/slurm
+mkdir -p "$DIR/state" "$DIR/spool" /etc/slurm
 export SLURM_CONF="$CONF"
 write_conf >"$CONF"
 if [[ -n "$(gpu_devices)" ]]; then
@@ -171,13 +171,15 @@ fi
 if munge -n -S "$MUNGE_SOCKET" >/dev/null 2>&1; then
     log "munged is already running"
 else
+    # munged runs as the munge user and refuses files it cannot reach (e.g. under a private temporary
+    # folder): its usual Debian places.
     mkdir -p /run/munge /var/log/munge /var/lib/munge
-    chown munge:munge /run/munge /var/log/munge /var/lib/munge "$DIR/munge"
-    runuser -u munge -- munged --socket="$MUNGE_SOCKET" --pid-file="$DIR/munge/munged.pid" \
-        --log-file="$DIR/munge/munged.log" --seed-file=/var/lib/munge/munged.seed
-    STARTED_PIDS+=("$(cat "$DIR/munge/munged.pid")")
+    chown munge:munge /run/munge /var/log/munge /var/lib/munge
+    runuser -u munge -- munged --socket="$MUNGE_SOCKET" --pid-file=/run/munge/munged.pid \
+        --log-file=/var/log/munge/munged.log --seed-file=/var/lib/munge/munged.seed
+    STARTED_PIDS+=("$(cat /run/munge/munged.pid)")
 fi
-munge -n -S "$MUNGE_SOCKET" | unmunge -S "$MUNGE_SOCKET" >/dev/null || die "munge does not work (see $DIR/munge/munged.log)"
+munge -n -S "$MUNGE_SOCKET" | unmunge -S "$MUNGE_SOCKET" >/dev/null || die "munge does not work (see /var/log/munge/munged.log)"
 
 log "starting slurmctld and slurmd ($CONF)"
 slurmctld -f "$CONF" -i || die "slurmctld did not start (see $DIR/slurmctld.log)"
