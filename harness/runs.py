@@ -218,3 +218,15 @@ def _check_pair(config: dict, dataset: str, model: str, field: str, source: str)
 def run_methods(table: list[Run]) -> dict[str, str]:
     """Run id -> method id, for the tidy table's ``method`` column."""
     return {run.run_id: run.method for run in table}
+
+
+def figure_runs(spec: dict) -> list[tuple[str, str, str]]:
+    """(data set, model, run id) of every run a figure spec of configs/paper/figures.yaml reads: its
+    ``run`` ({dataset, model, run}), or its ``runs``: a list of such runs, or run ids (or a legend label ->
+    run id mapping) on the spec's own ``dataset`` and ``model`` (None where it names none)."""
+    if "run" in spec:
+        return [tuple(spec["run"][key] for key in ("dataset", "model", "run"))]
+    runs = spec["runs"]
+    runs = list(runs.values()) if isinstance(runs, dict) else runs  # legend label -> run id
+    return [(r["dataset"], r["model"], r["run"]) if isinstance(r, dict) else (spec.get("dataset"), spec.get("model"), r)
+            for r in runs]

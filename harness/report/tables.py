@@ -250,27 +250,10 @@ def unlisted_runs(spec: dict, tidy: pd.DataFrame, named_elsewhere: set[str] = fr
 
 
 def figure_run_ids(figures: dict) -> set[str]:
-    """Every run id a figures spec (configs/paper/figures.yaml) names: values of ``run`` keys and the
-    items or values of ``runs`` (a run is {dataset, model, run} or a bare run id)."""
-    ids: set[str] = set()
+    """Every run id a figures spec (configs/paper/figures.yaml) names (:func:`harness.runs.figure_runs`)."""
+    from harness.runs import figure_runs
 
-    def visit(node, inside: bool) -> None:  # inside: below a run/runs key
-        if isinstance(node, list):
-            for child in node:
-                visit(child, inside)
-        elif isinstance(node, dict) and (not inside or "run" in node or "runs" in node):
-            for key in ("run", "runs"):
-                if key in node:
-                    visit(node[key], True)
-        elif isinstance(node, dict):  # legend label -> run id
-            for child in node.values():
-                visit(child, True)
-        elif isinstance(node, str) and inside:
-            ids.add(node.split("=")[0])
-
-    for figure in (figures.get("figures") or {}).values():
-        visit(figure, False)
-    return ids
+    return {run_id for spec in (figures.get("figures") or {}).values() for _, _, run_id in figure_runs(spec)}
 
 
 def _percent_values(tidy: pd.DataFrame) -> dict[tuple, list[float]]:

@@ -16,6 +16,7 @@ from harness.runs import (
     BASELINE,
     METHOD_RUNS_DIR,
     baseline_entry,
+    figure_runs,
     run_table,
     seeds_of,
 )
@@ -357,24 +358,6 @@ def all_targets():
 PROFILE_FILE = workflow.configfiles[-1] if workflow.configfiles else DEFAULT_PROFILE
 # Figures as data (configs/paper/figures.yaml): captions and the runs each reads.
 FIGURES = yaml.safe_load(open("configs/paper/figures.yaml"))["figures"]
-
-
-def figure_runs(spec):
-    """(data set, model, run id) of every run a figure spec reads."""
-    if "run" in spec:
-        return [tuple(spec["run"][key] for key in ("dataset", "model", "run"))]
-    runs = spec["runs"]
-    runs = (
-        list(runs.values()) if isinstance(runs, dict) else runs
-    )  # legend label -> run id
-    return [
-        (
-            (r["dataset"], r["model"], r["run"])
-            if isinstance(r, dict)
-            else (spec["dataset"], spec["model"], r)
-        )
-        for r in runs
-    ]
 
 
 # A figure is drawn from the runs of the run table: Figures 1 and 2 need all of theirs, Figures 3 and 4
