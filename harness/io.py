@@ -57,3 +57,18 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
                                      "(JSON files are UTF-8)") from None
     except RecursionError:
         raise InputError(path, None, "malformed JSON: nested too deeply") from None
+
+
+def read_yaml(path: str | os.PathLike, what: str = "YAML file") -> Any:
+    """Read a YAML file, turning a missing or malformed file into an :class:`InputError`."""
+    import yaml
+
+    from harness.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, f"{what} does not exist")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise InputError(path, None, f"malformed YAML: {err}") from None

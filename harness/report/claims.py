@@ -62,9 +62,9 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from harness.errors import InputError
+from harness.io import read_yaml
 from harness.report.aggregate import IDENTITY_COLUMNS
 
 DEFAULT_DATASET, DEFAULT_MODEL = "lvis", "faster_r50"
@@ -224,12 +224,7 @@ class ClaimResult:
 def load_claims(path: str | Path) -> list[Claim]:
     """Read and validate a claims file; any problem raises :class:`InputError` (file, field, problem)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, None, "claims file does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise InputError(path, None, f"malformed YAML: {err}") from None
+    data = read_yaml(path, "claims file")
     if not isinstance(data, dict) or not isinstance(data.get("claims"), list) or not data["claims"]:
         raise InputError(path, "claims", "must be a non-empty list of claims")
     claims = [_parse_claim(entry, str(path), f"claims[{i}]") for i, entry in enumerate(data["claims"])]

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from harness.errors import InputError
-from harness.io import atomic_path
+from harness.io import atomic_path, read_yaml
 
 CELL_COLUMNS = ["row_id", "row_name", "dataset", "model", "run", "column",
                 "ours", "ours_std", "seeds", "paper", "diff", "status"]
@@ -91,13 +90,7 @@ class TableResult:
 
 def load_spec(path: str | Path) -> dict:
     """Read ``tables.yaml`` and check its shape; problems are an :class:`InputError` naming the field."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, None, "tables spec does not exist")
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise InputError(path, None, f"malformed YAML: {err}") from None
+    spec = read_yaml(path, "tables spec")
     check_spec(spec, str(path))
     return spec
 

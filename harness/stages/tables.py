@@ -50,16 +50,10 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _read_yaml(path: str) -> dict:
-    import yaml
-
     from harness.errors import InputError
+    from harness.io import read_yaml
 
-    if not Path(path).is_file():
-        raise InputError(path, None, "figures spec does not exist")
-    try:
-        payload = yaml.safe_load(Path(path).read_text()) or {}
-    except yaml.YAMLError as err:
-        raise InputError(path, None, f"malformed YAML: {err}") from None
+    payload = read_yaml(path, "figures spec") or {}
     if not isinstance(payload, dict):
         raise InputError(path, None, "expected a mapping with 'figures'")
     return payload
