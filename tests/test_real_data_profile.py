@@ -139,7 +139,7 @@ def test_paper_profile_resolves_on_real_data(real_workdir, tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "rule synth:" not in out
-    train = [line for line in out.splitlines() if " -m harness train " in line]
+    train = [line for line in out.splitlines() if " -m harness.warm train " in line]  # a local run: warm start
     assert any("configs/models/coco/faster_rcnn_r50_fpn.py" in line and "/coco_lt/" in line for line in train)
     assert any("configs/models/lvis/faster_rcnn_r50_fpn.py" in line and "/lvis/" in line for line in train)
     assert not any("configs/models/synthetic" in line for line in train)
