@@ -9,7 +9,10 @@ AR@300, ARs@300, ARm@300, ARl@300, plus AP1..APk (train-count bins) and ACC, ACC
 (with --proposals). Mask metrics carry the suffix ``_mask``. Each category's AP (the report's long-tail
 figure) sits under ``"per_category": {"bbox": {"<category id>": AP, ...}, "segm": {...}}`` (-1: no val
 instance of the category): a nested object, never a metric of its own; the mean of its values other than
--1 is AP (AP_mask).
+-1 is AP (AP_mask). Likewise nested, ``"errors_by_bin": {"bbox": {...}, "segm": {...}}`` says why AP is
+lost in each train-count bin: TIDE's dAP of classification, localisation, both, duplicate, background
+and missed errors at IoU 0.5 per bin and over all categories, with counts (harness.eval.errors,
+docs/evaluation.md#error-analysis-by-bin).
 
 ``--bootstrap`` also writes a paired image bootstrap (harness.eval.bootstrap): {"replicates": B,
 "seed": S, "num_images": I, "image_ids_sha256": ..., "metrics": {"AP": [B values], ..., "AP_mask": [...]}}
@@ -56,6 +59,7 @@ def run(args: argparse.Namespace) -> None:
     from harness.eval.ap import category_ap_table, evaluate_detections, summary_metrics
     from harness.eval.bins import require_bins_for, train_bins
     from harness.eval.bootstrap import bootstrap_metrics, image_ids_digest, match_detections, resample_counts
+    from harness.eval.errors import error_analysis
     from harness.eval.proposal_accuracy import proposal_accuracy
 
     if args.replicates < 1:
@@ -73,12 +77,13 @@ def run(args: argparse.Namespace) -> None:
     proposals = _load_proposals(args.proposals, gt) if args.proposals else None
     image_ids = [image["id"] for image in gt["images"]]
     counts = resample_counts(image_ids, args.replicates, args.bootstrap_seed) if args.bootstrap else None
-    metrics, replicates, per_category = {"thresholds": list(thresholds)}, {}, {}
+    metrics, replicates, per_category, errors_by_bin = {"thresholds": list(thresholds)}, {}, {}, {}
     for iou_type in iou_types:
         suffix = "" if iou_type == "bbox" else "_mask"
         evaluation = evaluate_detections(gt, dets, iou_type)
         metrics.update({f"{k}{suffix}": v for k, v in summary_metrics(evaluation, bins, len(thresholds) + 1).items()})
         per_category[iou_type] = category_ap_table(evaluation)
+        errors_by_bin[iou_type] = error_analysis(evaluation, bins, len(thresholds) + 1)
         if counts is not None:
             boot = bootstrap_metrics(match_detections(evaluation), counts, bins, len(thresholds) + 1)
             replicates.update({f"{k}{suffix}": v.tolist() for k, v in boot.items()})
@@ -90,7 +95,8 @@ def run(args: argparse.Namespace) -> None:
         write_json_atomic(args.bootstrap, {
             "replicates": args.replicates, "seed": args.bootstrap_seed, "num_images": counts.shape[1],
             "image_ids_sha256": image_ids_digest(image_ids), "metrics": replicates, **identity})
-    write_json_atomic(args.out, {**metrics, "per_category": per_category, **identity})
+    write_json_atomic(args.out, {**metrics, "per_category": per_category, "errors_by_bin": errors_by_bin,
+                                 **identity})
     shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("AP", "APr", "APc", "APf", "AP1", "AP4", "ACC") if k in metrics)
     print(f"evaluate: {shown} -> {args.out}")
     if args.bootstrap:
