@@ -3,6 +3,7 @@
 import argparse
 import csv
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -124,26 +125,47 @@ def test_csv_lines(table, tmp_path):
     assert lines[2]["ours"] == "" and lines[2]["status"] == NOT_RUN
 
 
+def html_rows(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(class, [(classes, HTML) of each cell]) of each body row of a table fragment; cell classes without
+    the Styler's own (``data``, ``row<i>``, ``col<j>``)."""
+    def ours(classes: str) -> str:
+        return " ".join(c for c in classes.split() if c != "data" and not re.fullmatch(r"(row|col)\d+", c))
+
+    return [(row_class, [(ours(classes), cell) for classes, cell in re.findall(r'<td class="([^"]*)">(.*?)</td>', row)])
+            for row_class, row in re.findall(r'<tr class="([^"]*)">(.*?)</tr>', text)]
+
+
 def test_html_shows_every_row_and_marks_missing(table):
     text = to_html(table)
-    assert text.startswith('<table class="paper-table"') and "<caption>Table 1: tiny</caption>" in text
-    for name in ("R50-FPN", "x2", "Other &amp; co", "Mask R50", "tau_norm", "Seesaw (not in the paper)"):
-        assert f'<td class="row-name">{name}' in text
-    assert '<tr class="not-run">' in text and "not run: lvis/faster_r50/x2" in text
-    assert '<tr class="other-work">' in text and "other work, not reproduced" in text
-    assert '<span class="ours">25.00 ± 1.41</span> <span class="n">n=2</span>' in text
-    assert '<td class="cell bad">' in text and '<td class="cell good">' in text
-    assert '<tr class="reproduced extra">' in text and 'class="cell no-metric"' in text
+    assert text.startswith('<table class="paper-table" id="t1">') and "<caption>Table 1: tiny</caption>" in text
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", text) == ["row", "model", "mAP", "APr"]
+    rows = html_rows(text)
+    assert [row_class for row_class, _ in rows] == ["reproduced", "not-run", "other-work", "reproduced", "reproduced",
+                                                    "reproduced extra"]
+    assert all([classes for classes, _ in cells][:2] == ["row-id", "row-name"] for _, cells in rows)
+    assert [cells[1][1].split("<br>")[0] for _, cells in rows] == [
+        "R50-FPN", "x2", "Other &amp; co", "Mask R50", "tau_norm", "Seesaw (not in the paper)"]  # escaped
+    assert '<span class="note">not run: lvis/faster_r50/x2</span>' in rows[1][1][1][1]
+    assert '<span class="note">other work, not reproduced</span>' in rows[2][1][1][1]
+    assert rows[0][1][2] == ("cell bad", '<span class="ours">25.00 ± 1.41</span> <span class="n">n=2</span><br>'
+                                         '<span class="paper">paper 25.96</span> <span class="diff">(-0.96)</span>')
+    assert rows[0][1][3][0] == "cell good" and rows[1][1][2][0] == "cell missing"
+    assert rows[4][1][3] == ("cell no-metric", '<span class="ours" title="no APr in this run">&mdash;</span>')
+    assert rows[5][1][2] == ("cell", '<span class="ours">27.00</span>')  # not in the paper: no paper value
 
 
 def test_latex_is_booktabs_and_escaped(table):
     text = to_latex(table)
+    assert text.startswith("\\begin{table}[ht]\n\\centering\n") and text.endswith("\\end{tabular}\n\\end{table}\n")
     assert r"\toprule" in text and r"\bottomrule" in text and r"\caption{Table 1: tiny." in text
+    assert "\\label{tab:t1}" in text and "\\begin{tabular}{llrr}" in text and "\\small" in text
+    assert "\\toprule\nrow & model & mAP & APr \\\\\n\\midrule\n(1) & " in text
     assert (r"(1) & R50-FPN & 25.00$\pm$1.41$_{n=2}$ (25.96, $-0.96$) & 18.00$\pm$0.00$_{n=2}$ (17.65, $+0.35$) \\"
             in text)
     assert r"(2) & x2 \emph{(not run: lvis/faster\_r50/x2)} & -- (21.93) & -- (5.79) \\" in text
     assert r"(3) & Other \& co \emph{(other work, not reproduced)} &  & (12.50) \\" in text
     assert "\\midrule\nseesaw & Seesaw (not in the paper) & 27.00 & 20.00 \\\\" in text
+    assert text.count("\\midrule") == 2  # below the header, above the rows not in the paper
 
 
 def test_unknown_paper_row_is_an_input_error(tmp_path):

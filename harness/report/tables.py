@@ -8,15 +8,18 @@ and the difference ours - paper, computed from the rounded mean so that the show
 
 A row whose run has none of the table's metrics says which run is missing ("not run: lvis/faster_r50/x2");
 a row without a run (other papers' numbers) shows the paper's values as "other work, not reproduced".
+The HTML fragment and the LaTeX table are pandas Stylers of one DataFrame of the shown cells
+(:func:`to_html`, :func:`to_latex`).
 """
 
-import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
+from pandas.io.formats.style import Styler
 
 from harness.errors import InputError
 from harness.io import atomic_path, read_yaml
@@ -319,48 +322,59 @@ def _diff_class(cell: dict) -> str:
     return "good" if cell["diff"] >= 0 else "bad"
 
 
-# ---- HTML ----------------------------------------------------------------------------------------
+# ---- HTML and LaTeX: pandas Styler --------------------------------------------------------------
+
+# to_html's Styler: pandas' table template replaced by templates/paper_table.tpl (a class per row)
+PaperTableStyler = Styler.from_custom_template(str(Path(__file__).parent / "templates"), html_table="paper_table.tpl")
+
+
+def _styler(result: TableResult, styler: type[Styler], row_id, name, cell, header) -> Styler:
+    """A Styler of the table: one row per table row, its columns the row id, the row's name and one per
+    paper column, each shown through ``row_id(row)``, ``name(row)``, ``cell(cell)`` and the headers through
+    ``header(label)`` (the escaping of the output format); no index."""
+    frame = pd.DataFrame([[row_id(row), name(row), *map(cell, cells)] for row, cells in _grid(result)])
+    labels = ["row", result.name_header, *result.columns]
+    return styler(frame, cell_ids=False).hide(axis="index").format_index(lambda i: header(labels[i]), axis=1)
+
 
 def to_html(result: TableResult) -> str:
-    """A self-contained ``<table class="paper-table">`` fragment (style: :data:`TABLE_CSS`)."""
-    header = f'<th class="row-id">row</th><th class="row-name">{html.escape(result.name_header)}</th>'
-    header += "".join(f"<th>{html.escape(column)}</th>" for column in result.columns)
-    lines = [f'<table class="paper-table" id="{html.escape(result.name)}">',
-             f"<caption>{html.escape(result.title)}</caption>",
-             f"<thead><tr>{header}</tr></thead>",
-             "<tbody>"]
-    lines += [_html_row(row, cells) for row, cells in _grid(result)]
-    lines += ["</tbody>", "</table>"]
-    return "\n".join(lines) + "\n"
+    """A ``<table class="paper-table" id=NAME>`` fragment (style: :data:`TABLE_CSS`, which the report
+    page includes once): each row classed by its status (``reproduced``, ``not-run``, ``other-work``;
+    ``extra`` when not in the paper), each cell ours, the paper's value and the difference, classed
+    ``good``/``bad`` by the difference (``missing``, ``no-metric`` without ours)."""
+    styler = _styler(result, PaperTableStyler, lambda row: escape(row.row_id), _html_name, _html_cell, escape)
+    classes = [["row-id", "row-name", *(f"cell {_diff_class(cell)}".strip() for cell in cells)]
+               for _, cells in _grid(result)]
+    styler.set_td_classes(pd.DataFrame(classes))
+    row_classes = [" ".join([row.status.split(",")[0].replace(" ", "-")] + ([] if row.in_paper else ["extra"]))
+                   for row in result.rows]
+    return styler.to_html(table_attributes=Markup('class="paper-table" id="{}"').format(result.name),
+                          caption=escape(result.title), exclude_styles=True, row_classes=row_classes)
 
 
-def _html_row(row: TableRow, cells: list[dict]) -> str:
-    classes = [row.status.split(",")[0].replace(" ", "-")] + ([] if row.in_paper else ["extra"])
-    name = html.escape(row.row_name)
+def _html_name(row: TableRow) -> Markup:
+    """The row's name, its run (dataset/model/run) and its note."""
+    name = escape(row.row_name)
     if row.run:
-        name += f'<br><span class="run">{html.escape(row.run_path)}</span>'
+        name += Markup('<br><span class="run">{}</span>').format(row.run_path)
     if row.note:
-        name += f'<br><span class="note">{html.escape(row.note)}</span>'
-    tds = "".join(_html_cell(cell) for cell in cells)
-    return (f'<tr class="{" ".join(classes)}"><td class="row-id">{html.escape(row.row_id)}</td>'
-            f'<td class="row-name">{name}</td>{tds}</tr>')
+        name += Markup('<br><span class="note">{}</span>').format(row.note)
+    return name
 
 
-def _html_cell(cell: dict) -> str:
+def _html_cell(cell: dict) -> Markup:
+    """Ours (``n=`` with several seeds; a dash when missing), then the paper's value and ours - paper."""
     parts = []
     if cell["status"] != OTHER_WORK:
-        ours = html.escape(_ours_text(cell)) or "&mdash;"
-        seeds = f' <span class="n">n={cell["seeds"]}</span>' if cell["seeds"] > 1 else ""
-        parts.append(f'<span class="ours">{ours}</span>{seeds}')
+        title = Markup(' title="no {} in this run"').format(cell["column"]) if cell["status"] == NO_METRIC else ""
+        ours = Markup('<span class="ours"{}>{}</span>').format(title, _ours_text(cell) or Markup("&mdash;"))
+        seeds = Markup(' <span class="n">n={}</span>').format(cell["seeds"]) if cell["seeds"] > 1 else ""
+        parts.append(ours + seeds)
     if not math.isnan(cell["paper"]):
-        diff = "" if math.isnan(cell["diff"]) else f' <span class="diff">({cell["diff"]:+.2f})</span>'
-        parts.append(f'<span class="paper">paper {cell["paper"]:.2f}</span>{diff}')
-    title = f' title="no {html.escape(cell["column"])} in this run"' if cell["status"] == NO_METRIC else ""
-    classes = " ".join(["cell", _diff_class(cell)]).strip()
-    return f'<td class="{classes}"{title}>{"<br>".join(parts)}</td>'
+        diff = "" if math.isnan(cell["diff"]) else Markup(' <span class="diff">({:+.2f})</span>').format(cell["diff"])
+        parts.append(Markup('<span class="paper">paper {:.2f}</span>').format(cell["paper"]) + diff)
+    return Markup("<br>").join(parts)
 
-
-# ---- LaTeX ---------------------------------------------------------------------------------------
 
 LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -372,28 +386,25 @@ def latex_escape(text: str) -> str:
 
 
 def to_latex(result: TableResult) -> str:
-    """A booktabs ``table`` environment; each cell reads ``ours (paper, ours - paper)``."""
-    width = len(result.columns)
-    lines = [r"\begin{table}[ht]", r"\centering", r"\small",
-             rf"\caption{{{latex_escape(result.title)}. Each cell: ours (paper, ours$-$paper), percent; "
-             r"with several seeds, mean$\pm$sample std over $n$ seeds.}",
-             rf"\label{{tab:{latex_escape(result.name)}}}",
-             rf"\begin{{tabular}}{{ll*{{{width}}}{{r}}}}", r"\toprule",
-             " & ".join(["", latex_escape(result.name_header), *map(latex_escape, result.columns)]) + r" \\",
-             r"\midrule"]
-    previous_in_paper = True
-    for row, cells in _grid(result):
-        if previous_in_paper and not row.in_paper:
-            lines.append(r"\midrule")
-        previous_in_paper = row.in_paper
-        lines.append(_latex_row(row, cells))
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
+    """A booktabs ``table`` environment in small type; each cell reads ``ours (paper, ours - paper)``; a rule
+    separates the rows not in the paper from the paper's."""
+    extras = [row for row in result.rows if not row.in_paper]
+    first_extra = extras[0] if extras and extras[0] is not result.rows[0] else None
+
+    def row_id(row: TableRow) -> str:
+        return ("\\midrule\n" if row is first_extra else "") + latex_escape(row.row_id)
+
+    styler = _styler(result, Styler, row_id, _latex_name, _latex_cell, latex_escape)
+    styler.set_table_styles([{"selector": "small", "props": ":;"}])
+    caption = (f"{latex_escape(result.title)}. Each cell: ours (paper, ours$-$paper), percent; "
+               r"with several seeds, mean$\pm$sample std over $n$ seeds.")
+    return styler.to_latex(environment="table", position="ht", position_float="centering", hrules=True,
+                           caption=caption, label=f"tab:{latex_escape(result.name)}",
+                           column_format="ll" + "r" * len(result.columns))
 
 
-def _latex_row(row: TableRow, cells: list[dict]) -> str:
-    name = latex_escape(row.row_name) + (rf" \emph{{({latex_escape(row.note)})}}" if row.note else "")
-    return " & ".join([latex_escape(row.row_id), name, *map(_latex_cell, cells)]) + r" \\"
+def _latex_name(row: TableRow) -> str:
+    return latex_escape(row.row_name) + (rf" \emph{{({latex_escape(row.note)})}}" if row.note else "")
 
 
 def _latex_cell(cell: dict) -> str:

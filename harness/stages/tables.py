@@ -5,7 +5,7 @@
 
 Writes ``DIR/<table>.csv`` (one line per row and column: row_id, row_name, dataset, model, run, column,
 ours, ours_std, seeds, paper, diff, status; percent), ``DIR/<table>.html`` (a ``<table>`` fragment) and
-``DIR/<table>.tex`` (booktabs) for every table of the spec. Rows whose run has no metrics say so
+``DIR/<table>.tex`` (booktabs), both pandas Stylers of the table's cells, for every table of the spec. Rows whose run has no metrics say so
 ("not run: lvis/faster_r50/x2") instead of failing.
 """
 
