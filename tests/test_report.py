@@ -18,10 +18,10 @@ import pytest  # noqa: E402
 from conftest import REPO  # noqa: E402
 from harness.errors import InputError  # noqa: E402
 from harness.report.html import ReportInputs, render_report, total_loss  # noqa: E402
-from harness.report.tables import TABLE_CSS  # noqa: E402
 from harness.stages import report as report_stage  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
+TEMPLATES = REPO / "harness" / "report" / "templates"
 PROFILE = {"profile": "tiny", "description": "A hand-made results tree.", "seeds": [0]}
 SECTION_IDS = ("overview", "tables", "claims", "figures", "runs")  # in page order
 TABLES = ("table1", "table2")
@@ -107,13 +107,17 @@ def make_results(root: Path) -> Path:
 
 
 def table_fragment(name: str) -> str:
-    """A table fragment shaped as the tables stage writes it, with the rows of TABLE_ROWS."""
+    """A table fragment shaped as the tables stage writes it (a pandas Styler's table with the paper table's
+    classes), with the rows of TABLE_ROWS."""
     rows = "".join(f'<tr class="{"not-run" if ours == NOT_RUN else "reproduced"}">'
-                   f'<td class="row-id">{row_id}</td><td class="row-name">{row_name}</td>'
-                   f'<td class="cell">{ours}</td></tr>\n' for row_id, row_name, ours, diff in TABLE_ROWS)
-    return (f'<table class="paper-table" id="{name}"><caption>{name} caption &amp; more</caption>\n'
-            '<thead><tr><th class="row-id">row</th><th class="row-name">model</th><th>mAP</th></tr></thead>\n'
-            f"<tbody>\n{rows}</tbody></table>\n")
+                   f'<td class="data row{i} col0 row-id">{row_id}</td>'
+                   f'<td class="data row{i} col1 row-name">{row_name}</td>'
+                   f'<td class="data row{i} col2 cell">{ours}</td></tr>\n'
+                   for i, (row_id, row_name, ours, diff) in enumerate(TABLE_ROWS))
+    headers = "".join(f'<th class="col_heading level0 col{j}">{label}</th>'
+                      for j, label in enumerate(("row", "model", "mAP")))
+    return (f'<table class="paper-table" id="{name}">\n<caption>{name} caption &amp; more</caption>\n'
+            f"<thead>\n<tr>{headers}</tr>\n</thead>\n<tbody>\n{rows}</tbody>\n</table>\n")
 
 
 def table_csv(path: Path) -> Path:
@@ -221,7 +225,8 @@ def test_page_has_every_section_table_and_figure(page_file):
     assert page.startswith("<!DOCTYPE html>")
     for section_id in SECTION_IDS:
         assert f'<section id="{section_id}">' in page
-    assert page.count(TABLE_CSS) == 1
+    for style in ("page.css", "paper_table.css", "table_controls.css"):  # each style sheet once, inline
+        assert page.count((TEMPLATES / style).read_text()) == 1, style
     for name in TABLES:
         assert f'<section id="{name}" class="paper-table-section">' in page
         assert f'id="{name}-table"' in page and f"{name} caption &amp; more" in page
@@ -287,6 +292,31 @@ def test_missing_optional_inputs_show_not_available(tmp_path):
     for section_id in SECTION_IDS:
         section = re.search(rf'<section id="{section_id}">.*?</section>', page, re.S).group(0)
         assert "not available" in section, section_id
+
+
+def test_the_templates_escape_what_the_inputs_say(tmp_path):
+    """The page comes from the templates with autoescaping: markup in a profile, a claim or a figure caption is
+    shown as text (also inside attributes), and the inputs left out (runs, stats, tables) are noted."""
+    (tmp_path / "empty").mkdir()
+    claims = write_json(tmp_path / "claims.json", {"claims": "claims.yaml", "tidy": "<b>tidy</b>.csv", "results": [
+        {"id": 'x"y', "text": "<script>alert('claim')</script> holds", "status": "holds", "kind": "phenomenon",
+         "numbers": [["<AP>", 1.0]], "explanation": "because <i>so</i>", "cause": "<img src=x onerror=alert(1)>"}]})
+    png = tmp_path / "figure1.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not drawn here")
+    page = render_report(ReportInputs(profile={"profile": "<script>p</script>", "description": "a & b"},
+                                      results_root=tmp_path / "empty", claims_json=claims, generated_at="now",
+                                      figures=[("figure1", 'a "caption"><script>alert(2)</script>', png)]))
+    assert page.count("<script") == 1 and page.count("<img") == 1  # the table controls and the figure only
+    assert "<title>BAGS reproduction report: profile &lt;script&gt;p&lt;/script&gt;</title>" in page
+    assert "<td>a &amp; b</td>" in page and "&lt;b&gt;tidy&lt;/b&gt;.csv" in page
+    assert '<tr id="claim-x&#34;y" class="claim holds">' in page
+    assert "&lt;script&gt;alert(&#39;claim&#39;)&lt;/script&gt; holds" in page and "<li>&lt;AP&gt;: 1.00</li>" in page
+    assert "because &lt;i&gt;so&lt;/i&gt;" in page and "cause: &lt;img src=x onerror=alert(1)&gt;" in page
+    assert 'alt="Figure 1: a &#34;caption&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in page
+    for section_id, missing in (("overview", "no Snakemake benchmark files"), ("tables", "no table fragments"),
+                                ("runs", "no runs given")):
+        section = re.search(rf'<section id="{section_id}">.*?</section>', page, re.S).group(0)
+        assert f'<p class="not-available">not available: {missing}' in section, section_id
 
 
 def test_only_the_given_runs_are_shown_with_identity_from_their_files(tmp_path):
@@ -615,7 +645,7 @@ def test_a_skipped_figure_is_named_with_the_runs_it_lacks(tmp_path):
     page = render_report(ReportInputs(profile=PROFILE, results_root=tmp_path / "empty", generated_at="now",
                                       skipped_figures=[("figure2", "lvis/faster_r50/bags")]))
     section = re.search(r'<section id="figures">.*?</section>', page, re.S).group(0)
-    assert "Figure 2 not drawn: the profile&#x27;s run table lacks lvis/faster_r50/bags" in section, section
+    assert "Figure 2 not drawn: the profile&#39;s run table lacks lvis/faster_r50/bags" in section, section
 
 
 def test_a_malformed_skipped_figure_is_an_input_error():

@@ -1,7 +1,10 @@
 """The report page: one self-contained HTML file (inline CSS, figures as data URIs, no external URL).
 
 :func:`render_report` reads what the pipeline left under a results folder and the report stages'
-outputs, and lays them out in five sections with stable ids:
+outputs and hands plain data (lists, dicts, strings) to the jinja2 templates of
+``harness/report/templates/`` (``page.html.j2`` and one template per section, autoescaped; fragments that
+already are HTML, the table fragments and the SVG charts, go in as ``Markup``). Five sections with stable
+ids:
 
 ``overview``  profile, generation time, commit, package versions (from a run's ``train/meta.json``),
               the data sets (``stats/<data set>/summary.json``) and wall time per pipeline stage
@@ -10,7 +13,7 @@ outputs, and lays them out in five sections with stable ids:
 ``tables``    the ``<table>`` fragments of ``python -m harness tables``, each in ``<section id=NAME>``, with a
               chart of ours minus the paper's mAP per reproduced row from the table's CSV where given
               (:mod:`harness.report.paper_delta`); every table here and the claims table can be sorted by a
-              clicked header and filtered by a text box (:mod:`harness.report.table_controls`).
+              clicked header and filtered by a text box (``templates/table_controls.js``).
 ``claims``    the claims JSON of ``python -m harness claims``: one row per claim with its verdict (holds,
               does not hold, inconclusive, not run), kind, slack with its 95 % interval (and the
               parts of an ``all_of``), the numbers, the explanation and the cause where one is given.
@@ -29,7 +32,6 @@ note; a file passed explicitly that does not exist (or is malformed) is an :clas
 
 import base64
 import csv
-import html
 import json
 import math
 import re
@@ -37,10 +39,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import jinja2
+from markupsafe import Markup
+
 from harness.errors import InputError
 from harness.io import read_json
-from harness.report.table_controls import TABLE_CONTROLS_CSS, TABLE_SCRIPT, table_block
-from harness.report.tables import TABLE_CSS
 
 STATUS_CLASSES = {"holds": "holds", "does not hold": "does-not-hold", "inconclusive": "inconclusive",
                   "not run": "not-run"}
@@ -55,46 +58,12 @@ TABLE_TITLES = {"gains": "Gains over the baseline: run - baseline in AP points, 
 SECTIONS = (("overview", "Overview"), ("tables", "Tables"), ("claims", "Claims"),
             ("figures", "Figures"), ("runs", "Runs"))
 LONG_TAIL_ID = "long-tail"  # the element id of the long-tail figure
-
-PAGE_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1200px;
-       padding: 0 1.5em 3em; color: #222; line-height: 1.4; }
-header { border-bottom: 2px solid #444; margin-bottom: 1em; }
-nav a { margin-right: 1em; }
-h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
-table.plain { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0 1em; }
-table.plain th { background: #f3f3f3; }
-table.plain th, table.plain td { border: 1px solid #ccc; padding: 0.2em 0.5em; vertical-align: top; text-align: left; }
-table.plain td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-table.plain tr.total td { font-weight: bold; }
-table.wall-time td:last-child { width: 240px; }
-.bar { background: #4c78a8; height: 0.8em; min-width: 1px; }
-.not-available { color: #b42318; font-style: italic; }
-.badge { display: inline-block; padding: 0.1em 0.5em; border-radius: 0.8em; color: #fff; font-size: 0.85em;
-         white-space: nowrap; }
-.badge.holds { background: #1a7f37; } .badge.does-not-hold { background: #b42318; } .badge.not-run { background: #888; }
-.badge.inconclusive { background: #b7791f; }
-.dot { display: inline-block; width: 0.7em; height: 0.7em; border-radius: 50%; margin-right: 0.3em; }
-.dot.holds { background: #1a7f37; } .dot.does-not-hold { background: #b42318; }
-.dot.inconclusive { background: #b7791f; }
-.kind { font-size: 0.85em; white-space: nowrap; } .kind.release-artefact { color: #6f42c1; font-weight: bold; }
-.cause { color: #6f42c1; }
-table.claims td.interval { white-space: nowrap; font-variant-numeric: tabular-nums; }
-table.claims ul.parts { list-style: none; padding-left: 0; font-size: 0.85em; }
-table.claims { width: 100%; }
-table.claims .claim-id { font-family: monospace; font-size: 0.85em; color: #555; }
-table.claims ul { margin: 0; padding-left: 1.1em; }
-figure { margin: 1em 0 2em; } figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { font-size: 0.9em; color: #444; margin-top: 0.3em; }
-details.run { border: 1px solid #ddd; border-radius: 4px; margin: 0.3em 0; padding: 0.3em 0.6em; }
-details.run summary { cursor: pointer; } details.run summary .metric { color: #555; font-size: 0.9em; }
-details.run .run-body { display: flex; flex-wrap: wrap; gap: 0 1.5em; align-items: flex-start; }
-.scroll { overflow-x: auto; }
-svg.loss-chart { background: #fafafa; border: 1px solid #ddd; }
-.paper-delta-block { margin: 0.3em 0 1.5em; } svg.paper-delta { background: #fafafa; border: 1px solid #ddd; }
-.muted { color: #666; font-size: 0.9em; }
-"""
-
+# the page's templates (harness/report/templates): page.html.j2 includes one template per section, named by
+# its id; every value they print is escaped unless it is Markup (fragments that already are HTML)
+TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("harness.report", "templates"),
+                               autoescape=jinja2.select_autoescape(("html", "j2"), default=True),
+                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               keep_trailing_newline=True)
 
 @dataclass
 class ReportInputs:
@@ -148,16 +117,6 @@ class StageTime:
     rule: str
     jobs: int
     seconds: float
-
-
-def _e(value: object) -> str:
-    """``value`` as text, escaped for HTML (quotes included)."""
-    return html.escape(str(value))
-
-
-def _note(text: str) -> str:
-    """A visible "not available" note."""
-    return f'<p class="not-available">not available: {_e(text)}</p>'
 
 
 # --------------------------------------------------------------------------------------------------
@@ -317,102 +276,64 @@ def _check_id(value: str, what: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# The page
+# The page: the data each section template shows (plain values; markup only in the templates)
 
 
 def render_report(inputs: ReportInputs) -> str:
     """The whole report page as one self-contained HTML document."""
     _check_explicit_files(inputs)
     from harness.report.long_tail import long_tail_figure
+    from harness.report.paper_delta import METRIC
 
     runs = read_runs(inputs.metrics)
     long_tail = long_tail_figure(runs, inputs.train_stats, inputs.long_tail_runs)
-    body = [_overview(inputs, runs), _tables_section(inputs.tables, inputs.table_csvs),
-            _claims_section(inputs.claims_json),
-            _figures_section(inputs.figures, inputs.skipped_figures, long_tail), _runs_section(runs)]
     name = inputs.profile.get("profile", "unnamed profile")
-    title = f"BAGS reproduction report: profile {name}"
-    nav = " ".join(f'<a href="#{sid}">{_e(heading)}</a>' for sid, heading in SECTIONS)
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>", f"<style>{PAGE_CSS}{TABLE_CSS}{TABLE_CONTROLS_CSS}</style>", "</head>",
-        "<body>", f"<header><h1>{_e(title)}</h1><nav>{nav}</nav></header>", *body, f"<script>{TABLE_SCRIPT}</script>",
-        "</body>", "</html>", ""])
-
-
-def _section(section_id: str, heading: str, parts: list[str]) -> str:
-    """``<section id=...>`` with an ``<h2>`` heading and the given HTML parts."""
-    return "\n".join([f'<section id="{section_id}">', f"<h2>{_e(heading)}</h2>", *parts, "</section>"])
-
-
-def _plain_table(headers: list[str] | None, rows: list[list[str]], numeric: frozenset[int] = frozenset(),
-                 row_classes: list[str] | None = None, table_class: str = "plain") -> str:
-    """A ``<table>``; ``rows`` hold HTML (already escaped), ``numeric`` column indexes align right.
-
-    Without ``headers`` the first column is a header column (a key-value table).
-    """
-    head = "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in headers) + "</tr></thead>" if headers else ""
-    lines = [f'<table class="{table_class}">{head}<tbody>']
-    for i, row in enumerate(rows):
-        cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
-        cells = "".join(f"<th>{cell}</th>" if j == 0 and not headers
-                        else f'<td class="num">{cell}</td>' if j in numeric else f"<td>{cell}</td>"
-                        for j, cell in enumerate(row))
-        lines.append(f"<tr{cls}>{cells}</tr>")
-    lines.append("</tbody></table>")
-    return "\n".join(lines)
+    return TEMPLATES.get_template("page.html.j2").render(
+        title=f"BAGS reproduction report: profile {name}", sections=SECTIONS, overview=_overview(inputs, runs),
+        tables=_tables(inputs.tables, inputs.table_csvs), delta_metric=METRIC, claims=_claims(inputs.claims_json),
+        figures=_figures(inputs.figures, inputs.skipped_figures, long_tail), runs=_run_groups(runs))
 
 
 # ---- overview --------------------------------------------------------------------------------------
 
 
-def _overview(inputs: ReportInputs, runs: list[RunFolder]) -> str:
+def _overview(inputs: ReportInputs, runs: list[RunFolder]) -> dict:
     """Profile, provenance, environment, data sets and wall time per stage."""
     profile = inputs.profile
-    facts = [["profile", _e(profile.get("profile", "not available"))],
-             ["description", _e(" ".join(str(profile.get("description", "not available")).split()))],
-             ["seeds", _e(", ".join(map(str, profile.get("seeds", []))) or "not available")],
-             ["generated", _e(inputs.generated_at)],
-             ["git commit", _e(inputs.commit or "not available")],
-             ["run folders", _e(len(runs))]]
+    facts = [("profile", profile.get("profile", "not available")),
+             ("description", " ".join(str(profile.get("description", "not available")).split())),
+             ("seeds", ", ".join(map(str, profile.get("seeds", []))) or "not available"),
+             ("generated", inputs.generated_at), ("git commit", inputs.commit or "not available"),
+             ("run folders", len(runs))]
     commits = sorted({str(run.meta["git_commit"]) for run in runs if run.meta and run.meta.get("git_commit")})
     if commits:
-        facts.append(["runs' git commits", "<br>".join(_e(c) for c in commits)])
-    parts = [_plain_table(None, facts), "<h3>Environment</h3>", _environment(runs),
-             "<h3>Data sets</h3>", _datasets_table(read_dataset_stats(Path(inputs.results_root))),
-             '<h3 id="wall-time">Wall time per stage</h3>',
-             _wall_time_table(stage_wall_times(Path(inputs.results_root), runs))]
-    return _section("overview", "Overview", parts)
+        facts.append(("runs' git commits", commits))
+    root = Path(inputs.results_root)
+    return {"facts": facts, "environment": _environment(runs), "datasets": _datasets(read_dataset_stats(root)),
+            "wall_time": _wall_time(stage_wall_times(root, runs))}
 
 
-def _environment(runs: list[RunFolder]) -> str:
+def _environment(runs: list[RunFolder]) -> dict | None:
     """Python, platform, device and package versions of the first run whose meta.json lists packages."""
     source = next((run for run in runs if run.meta and isinstance(run.meta.get("packages"), dict)), None)
     if source is None:
-        return _note("no run has a train/meta.json with package versions yet")
+        return None
     meta = source.meta
-    rows = [[_e(key), _e(meta.get(key, "not recorded"))] for key in ("python", "platform", "device")]
-    rows += [[_e(name), _e(version or "not installed")] for name, version in meta["packages"].items()]
-    return (f'<p class="muted">from {_e(source.label)} (train/meta.json)</p>'
-            + _plain_table(["component", "version"], rows))
+    rows = [(key, meta.get(key, "not recorded")) for key in ("python", "platform", "device")]
+    rows += [(name, version or "not installed") for name, version in meta["packages"].items()]
+    return {"source": source.label, "rows": rows}
 
 
-def _datasets_table(stats: list[tuple[str, dict]]) -> str:
+def _datasets(stats: list[tuple[str, dict]]) -> list[list]:
     """One row per data set summary: sizes, bin thresholds and categories per bin."""
-    if not stats:
-        return _note("no stats/<data set>/summary.json (python -m harness dataset-stats)")
-    headers = ["data set", "categories", "train images", "train instances", "val images", "val instances",
-               "bin thresholds", "categories per bin"]
     rows = []
     for name, summary in stats:
         train, val = summary.get("train", {}), summary.get("val", {})
-        values = [name, summary.get("num_categories", "?"), train.get("images", "?"), train.get("instances", "?"),
-                  val.get("images", "?"), val.get("instances", "?"),
-                  ", ".join(map(str, summary.get("thresholds", []))),
-                  " / ".join(map(str, summary.get("categories_per_bin", [])))]
-        rows.append([_e(value) for value in values])
-    return _plain_table(headers, rows, numeric=frozenset({1, 2, 3, 4, 5}))
+        rows.append([name, summary.get("num_categories", "?"), train.get("images", "?"), train.get("instances", "?"),
+                     val.get("images", "?"), val.get("instances", "?"),
+                     ", ".join(map(str, summary.get("thresholds", []))),
+                     " / ".join(map(str, summary.get("categories_per_bin", [])))])
+    return rows
 
 
 def _hms(seconds: float) -> str:
@@ -421,86 +342,53 @@ def _hms(seconds: float) -> str:
     return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
-def _wall_time_table(times: list[StageTime]) -> str:
-    """Rules, longest first, with their share of the total as a bar; the total last."""
+def _wall_time(times: list[StageTime]) -> list[dict]:
+    """Rules, longest first, with their share of the total in percent (a bar); the total last."""
     if not times:
-        return _note("no Snakemake benchmark files under benchmarks/ or the runs' benchmarks/")
+        return []
     total = sum(t.seconds for t in times)
-    rows, classes = [], []
-    for t in times:
-        share = 100.0 * t.seconds / total if total > 0 else 0.0
-        bar = f'<div class="bar" style="width:{share:.1f}%"></div>'
-        rows.append([_e(t.rule), _e(t.jobs), f"{t.seconds:.2f}", _hms(t.seconds), f"{share:.1f}%", bar])
-        classes.append("stage")
-    rows.append(["total", _e(sum(t.jobs for t in times)), f"{total:.2f}", _hms(total), "100.0%", ""])
-    classes.append("total")
-    table = _plain_table(["stage (rule)", "jobs", "seconds", "h:m:s", "share", ""], rows,
-                         numeric=frozenset({1, 2, 3, 4}), row_classes=classes, table_class="plain wall-time")
-    return table + ('<p class="muted">Sum of column <code>s</code> (wall seconds) of the Snakemake benchmark files; '
-                    "jobs that ran in parallel each count in full.</p>")
+    rows = [{"kind": "stage", "rule": t.rule, "jobs": t.jobs, "seconds": f"{t.seconds:.2f}", "hms": _hms(t.seconds),
+             "share": f"{100.0 * t.seconds / total if total > 0 else 0.0:.1f}"} for t in times]
+    return rows + [{"kind": "total", "rule": "total", "jobs": sum(t.jobs for t in times), "seconds": f"{total:.2f}",
+                    "hms": _hms(total), "share": "100.0"}]
 
 
 # ---- claims ----------------------------------------------------------------------------------------
 
 
-def _claims_section(claims_json: Path | None) -> str:
-    """Summary badges and one row per claim; a note without a claims JSON."""
+def _claims(claims_json: Path | None) -> dict | None:
+    """Counts per status, what was checked against what, the interval methods and one entry per claim;
+    None without a claims JSON."""
     if claims_json is None:
-        return _section("claims", "Claims", [_note("no claims JSON given (python -m harness claims)")])
+        return None
     payload = read_claims(Path(claims_json))
     results = payload["results"]
-    counts = claims_summary(results)
-    badges = " ".join(f'<span class="badge {STATUS_CLASSES[s]}">{_e(s)}: {n}</span>' for s, n in counts.items())
-    against = _e(payload.get("tidy", "")) + (f" and {_e(payload['bootstrap'])}" if payload.get("bootstrap") else "")
-    checked = f'<p class="muted">{_e(payload.get("claims", ""))} checked against {against}</p>'
-    rows = [_claim_row(result) for result in results]
-    headers = ["status", "claim", "kind", "source", "slack [95 % interval]", "our numbers", "paper's numbers",
-               "explanation"]
-    head = "".join(f"<th>{h}</th>" for h in headers)
-    table = table_block("\n".join([f'<table class="plain claims"><thead><tr>{head}</tr></thead><tbody>', *rows,
-                                   "</tbody></table>"]), "the claims", scroll=False)
-    summary = f'<p class="claims-summary">{badges} <span class="muted">(of {len(results)} claims)</span></p>'
-    return _section("claims", "Claims", [summary, checked if payload.get("tidy") else "", _claims_legend(results),
-                                         table])
-
-
-def _claims_legend(results: list[dict]) -> str:
-    """How verdicts are reached, and the interval methods used (with how many claims each)."""
+    checked = None
+    if payload.get("tidy"):
+        bootstrap = f" and {payload['bootstrap']}" if payload.get("bootstrap") else ""
+        checked = f"{payload.get('claims', '')} checked against {payload['tidy']}{bootstrap}"
     methods: dict[str, int] = {}
     for result in results:
         if result.get("method"):
             methods[result["method"]] = methods.get(result["method"], 0) + 1
-    used = "; ".join(f"{_e(method)} ({n} claims)" for method, n in methods.items())
-    return ('<p class="muted">Slack: how far a claim is from failing (&gt; 0 holds), in percent points '
-            "(correlations as they are). Holds when the slack and its 95 % interval over resampled seeds "
-            "(and paired val-image bootstrap replicates where given) are above 0, does not hold when both "
-            "are at most 0, otherwise inconclusive. A release artefact is a number the authors' release "
-            "produced through a defect, checked on our emulation of the release."
-            + (f" Intervals: {used}." if used else "") + "</p>")
+    counts = [(status, STATUS_CLASSES[status], n) for status, n in claims_summary(results).items()]
+    return {"counts": counts, "checked": checked, "methods": list(methods.items()),
+            "rows": [_claim(result) for result in results]}
 
 
-def _claim_row(result: dict) -> str:
-    """One claim: status badge, text and id, source, our and the paper's numbers, explanation."""
-    status = result["status"]
-    cls = STATUS_CLASSES[status]
-    ours = _number_list([(label, value) for label, value in result.get("numbers") or []])
-    paper = _number_list(list((result.get("paper") or {}).items()))
-    raw_explanation = str(result.get("explanation", ""))
-    explanation = _e(raw_explanation)
-    unexplained = [str(ref) for ref in result.get("missing") or [] if str(ref) not in raw_explanation]
-    if unexplained:
-        explanation += f'<br><span class="muted">missing: {_e(", ".join(unexplained))}</span>'
-    if result.get("cause"):
-        explanation += f'<br><span class="cause">cause: {_e(result["cause"])}</span>'
+def _claim(result: dict) -> dict:
+    """One claim: status, text and id, kind, source, slack, our and the paper's numbers, explanation."""
+    explanation = str(result.get("explanation", ""))
+    unexplained = [str(ref) for ref in result.get("missing") or [] if str(ref) not in explanation]
     kind = str(result.get("kind") or "")
-    kind_cell = f'<span class="kind {_e(kind.replace("_", "-"))}">{_e(KIND_LABELS.get(kind, kind))}</span>' if kind \
-        else "&mdash;"
-    return (f'<tr id="claim-{_e(result["id"])}" class="claim {cls}">'
-            f'<td><span class="badge {cls}">{_e(status)}</span></td>'
-            f'<td>{_e(result["text"])}<br><span class="claim-id">{_e(result["id"])}</span></td>'
-            f'<td>{kind_cell}</td><td>{_e(result.get("source", ""))}</td>'
-            f'<td class="interval">{_interval_cell(result)}</td>'
-            f'<td>{ours}</td><td>{paper}</td><td>{explanation}</td></tr>')
+    parts = [part for part in result.get("parts") or [] if isinstance(part, dict)]
+    return {"id": result["id"], "status": result["status"], "css": STATUS_CLASSES[result["status"]],
+            "text": result["text"], "kind": KIND_LABELS.get(kind, kind), "kind_css": kind.replace("_", "-"),
+            "source": result.get("source", ""), "slack": _slack_text(result),
+            "parts": [{"css": STATUS_CLASSES.get(part.get("status"), "not-run"), "status": part.get("status", ""),
+                       "type": part.get("type", ""), "slack": _slack_text(part)} for part in parts],
+            "ours": _numbers(result.get("numbers") or []), "paper": _numbers((result.get("paper") or {}).items()),
+            "explanation": explanation, "missing": ", ".join(unexplained), "cause": result.get("cause") or ""}
 
 
 def _slack_text(entry: dict) -> str:
@@ -516,55 +404,23 @@ def _slack_text(entry: dict) -> str:
     return text
 
 
-def _interval_cell(result: dict) -> str:
-    """The claim's slack and interval; for an all_of, one line per part with its verdict as a dot."""
-    text = _slack_text(result)
-    if not text:
-        return "&mdash;"
-    lines = [_e(text)]
-    parts = [part for part in result.get("parts") or [] if isinstance(part, dict)]
-    if parts:
-        items = "".join(f'<li><span class="dot {STATUS_CLASSES.get(part.get("status"), "not-run")}" '
-                        f'title="{_e(part.get("status", ""))}"></span>{_e(part.get("type", ""))} '
-                        f"{_e(_slack_text(part))}</li>" for part in parts)
-        lines.append(f'<ul class="parts">{items}</ul>')
-    return "".join(lines)
-
-
-def _number_list(pairs: list[tuple]) -> str:
-    """``label: 12.34`` lines (numbers with 2 decimals; other values as they are)."""
-    if not pairs:
-        return "&mdash;"
-    items = []
-    for label, value in pairs:
-        shown = f"{value:.2f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-        items.append(f"<li>{_e(label)}: {_e(shown)}</li>")
-    return f"<ul>{''.join(items)}</ul>"
+def _numbers(pairs) -> list[tuple[str, str]]:
+    """(label, number with 2 decimals; other values as they are) of (label, value) pairs."""
+    return [(str(label), f"{value:.2f}" if isinstance(value, (int, float)) and not isinstance(value, bool)
+             else str(value)) for label, value in pairs]
 
 
 # ---- tables and figures ----------------------------------------------------------------------------
 
 
-def _tables_section(tables: dict[str, Path], csvs: dict[str, Path] | None = None) -> str:
-    """Each table fragment in its own ``<section id=NAME>``, in the given order, with a filter box and
-    sortable headers, and the ours-vs-paper chart of its CSV where one is given."""
-    if not tables:
-        return _section("tables", "Tables", [_note("no table fragments given (python -m harness tables)")])
-    from harness.report.paper_delta import METRIC, delta_chart, read_deltas
+def _tables(tables: dict[str, Path], csvs: dict[str, Path]) -> list[dict]:
+    """Each table fragment (HTML, as the tables stage wrote it) in the given order, with the ours-vs-paper
+    chart (SVG) of its CSV where one is given."""
+    from harness.report.paper_delta import delta_chart, read_deltas
 
-    parts = []
-    for name, path in tables.items():
-        fragment = _rename_table_id(Path(path).read_text(), name)
-        chart = ""
-        if name in (csvs or {}):
-            chart = (f'<div class="paper-delta-block"><p class="muted">{_e(_pretty(name))}: ours &minus; paper, '
-                     f"{_e(METRIC)} of each reproduced row (percent points; whisker: &plusmn; std over our seeds)"
-                     f"</p>{delta_chart(read_deltas(csvs[name]), _pretty(name))}</div>")
-        parts.append(f'<section id="{_e(name)}" class="paper-table-section">\n'
-                     f"<h3>{_e(_pretty(name))}</h3>\n{table_block(fragment, _pretty(name))}{chart}</section>")
-    legend = ('<p class="muted">Each cell: ours in percent (mean &plusmn; sample std over n seeds), the paper\'s '
-              'value, and ours &minus; paper (green: at least the paper\'s, red: below).</p>')
-    return _section("tables", "Tables", [legend, *parts])
+    return [{"name": name, "title": _pretty(name), "fragment": Markup(_rename_table_id(Path(path).read_text(), name)),
+             "chart": Markup(delta_chart(read_deltas(csvs[name]), _pretty(name))) if name in csvs else None}
+            for name, path in tables.items()]
 
 
 def _rename_table_id(fragment: str, name: str) -> str:
@@ -580,57 +436,44 @@ def _pretty(name: str) -> str:
     return f"{match.group(1).capitalize()} {match.group(2)}" if match else name
 
 
-def _figures_section(figures: list[tuple[str, str, Path]], skipped: list[tuple[str, str]] = (),
-                     long_tail=None) -> str:
-    """The long-tail figure (or why it is not drawn), then each PNG as a ``<figure id=ID>`` with the image
-    inline (data URI) and its caption; a note for each figure not drawn because the profile lacks its
-    runs."""
-    parts = [_long_tail_part(long_tail)] if long_tail is not None else []
-    parts += [_note(f"{_pretty(figure_id)} not drawn: the profile's run table lacks {missing}")
-              for figure_id, missing in skipped]
-    if not figures:
-        return _section("figures", "Figures", [*parts, _note("no figures given")])
+def _figures(figures: list[tuple[str, str, Path]], skipped: list[tuple[str, str]], long_tail,
+             extra: list[Markup] = ()) -> dict:
+    """The long-tail figure (a :class:`harness.report.long_tail.LongTailFigure`: its PNG, or the notes on why
+    it is not drawn), ``extra`` HTML parts shown after it, the figures not drawn for lack of runs, and each
+    PNG with its caption (both inline as data URIs)."""
+    images = []
     for figure_id, caption, path in figures:
         data = Path(path).read_bytes()
         if not data.startswith(PNG_SIGNATURE):
             raise InputError(path, None, f"figure {figure_id} is not a PNG file")
         label = f"{_pretty(figure_id)}: {caption}" if caption else _pretty(figure_id)
-        parts.append(_figure(figure_id, data, label))
-    return _section("figures", "Figures", parts)
+        images.append({"id": figure_id, "uri": _data_uri(data), "label": label})
+    uri = _data_uri(long_tail.png) if long_tail.png is not None else None
+    return {"long_tail": {"uri": uri, "label": f"Long tail: {long_tail.caption}", "notes": long_tail.notes},
+            "extra": list(extra), "skipped": [(_pretty(figure_id), missing) for figure_id, missing in skipped],
+            "images": images}
 
 
-def _figure(figure_id: str, png: bytes, label: str) -> str:
-    """A ``<figure>`` with the PNG inline as a data URI and ``label`` as alt text and caption."""
-    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    return (f'<figure id="{_e(figure_id)}"><img src="{uri}" alt="{_e(label)}">'
-            f"<figcaption>{_e(label)}</figcaption></figure>")
-
-
-def _long_tail_part(long_tail) -> str:
-    """The long-tail figure with its notes (runs or data sets left out), or a note saying why it is not
-    drawn (a :class:`harness.report.long_tail.LongTailFigure`)."""
-    if long_tail.png is None:
-        return _note("long-tail figure not drawn: " + "; ".join(long_tail.notes))
-    notes = "".join(f'<p class="muted long-tail-note">left out: {_e(note)}</p>' for note in long_tail.notes)
-    return _figure(LONG_TAIL_ID, long_tail.png, f"Long tail: {long_tail.caption}") + notes
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 # ---- runs ------------------------------------------------------------------------------------------
 
 
-def _runs_section(runs: list[RunFolder]) -> str:
-    """The runs grouped by data set and model, one ``<details>`` each."""
-    if not runs:
-        return _section("runs", "Runs", [_note("no runs given (their evaluate/metrics.json files, --metrics)")])
-    parts, current = [], None
+def _run_groups(runs: list[RunFolder]) -> list[dict]:
+    """The runs (sorted) grouped by data set and model."""
+    groups: dict[tuple[str, str], list[dict]] = {}
     for run in runs:
-        if (run.dataset, run.model) != current:
-            current = (run.dataset, run.model)
-            count = sum((r.dataset, r.model) == current for r in runs)
-            parts.append(f'<h3>{_e(run.dataset)} / {_e(run.model)} '
-                         f'<span class="muted">({count} run folders)</span></h3>')
-        parts.append(_run_details(run))
-    return _section("runs", "Runs", parts)
+        groups.setdefault((run.dataset, run.model), []).append(_run(run))
+    return [{"dataset": dataset, "model": model, "runs": shown} for (dataset, model), shown in groups.items()]
+
+
+def _run(run: RunFolder) -> dict:
+    """What a run's ``<details>`` shows: its name, method and AP, facts, key metrics and loss chart."""
+    return {"id": f"run-{run.dataset}-{run.model}-{run.run}-seed{run.seed}", "label": run.label,
+            "method": _method_text(run.meta), "ap": _percent(run.metrics, "AP"), "facts": _run_facts(run),
+            **_run_metrics(run.metrics), **_run_chart(run)}
 
 
 def _percent(metrics: dict | None, key: str) -> str | None:
@@ -650,43 +493,24 @@ def _method_text(meta: dict | None) -> str:
     return f"{method} ({', '.join(map(str, options))})" if options else str(method)
 
 
-def _run_details(run: RunFolder) -> str:
-    """A ``<details>``: the summary line names the run and its AP; the body lists the rest."""
-    ap = _percent(run.metrics, "AP")
-    summary = (f"<summary><strong>{_e(run.label)}</strong> &middot; {_e(_method_text(run.meta))}"
-               + (f' &middot; <span class="metric">AP {_e(ap)}</span>' if ap else "") + "</summary>")
-    run_id = f"run-{run.dataset}-{run.model}-{run.run}-seed{run.seed}"
-    return "\n".join([f'<details class="run" id="{_e(run_id)}">', summary, '<div class="run-body">',
-                      _run_facts(run), f"<div>{_run_metrics(run.metrics)}{_run_chart(run)}</div>",
-                      "</div>", "</details>"])
-
-
-def _run_facts(run: RunFolder) -> str:
-    """Stage, method, epochs, training time (meta's train_seconds, else wall_time_s), job times."""
+def _run_facts(run: RunFolder) -> list[tuple[str, object]]:
+    """Stage, method, epochs, training time (meta's train_seconds, else wall_time_s), job times, folder."""
     meta = run.meta or {}
     epochs = len(run.log) if run.log else meta.get("epochs")
     seconds = meta.get("train_seconds", meta.get("wall_time_s"))
     jobs = ", ".join(f"{rule} {job_seconds:.1f} s" for rule, job_seconds in sorted(run.benchmarks.items()))
-    rows = [["stage", _e(meta.get("stage", "no train/meta.json"))],
-            ["method and options", _e(_method_text(run.meta))],
-            ["epochs", _e(epochs if epochs is not None else "n/a")],
-            ["train seconds", _e(f"{seconds:.1f}" if isinstance(seconds, (int, float)) else "n/a")],
-            ["job wall times", _e(jobs or "no benchmark files")],
-            ["folder", f"<code>{_e(run.path)}</code>"]]
-    return _plain_table(None, rows)
+    return [("stage", meta.get("stage", "no train/meta.json")), ("method and options", _method_text(run.meta)),
+            ("epochs", epochs if epochs is not None else "n/a"),
+            ("train seconds", f"{seconds:.1f}" if isinstance(seconds, (int, float)) else "n/a"),
+            ("job wall times", jobs or "no benchmark files"), ("folder", str(run.path))]
 
 
-def _run_metrics(metrics: dict | None) -> str:
-    """The key metrics present in metrics.json, in percent."""
+def _run_metrics(metrics: dict | None) -> dict:
+    """The key metrics present in metrics.json, in percent (``metrics``), or why there are none."""
     if metrics is None:
-        return _note("not evaluated (no evaluate/metrics.json)")
-    shown = [(key, _percent(metrics, key)) for key in KEY_METRICS]
-    shown = [(key, value) for key, value in shown if value is not None]
-    if not shown:
-        return _note("none of the key metrics in evaluate/metrics.json")
-    headers = [key for key, _ in shown]
-    table = _plain_table(headers, [[_e(value) for _, value in shown]], numeric=frozenset(range(len(shown))))
-    return table + '<p class="muted">percent; n/a: no data for this metric</p>'
+        return {"metrics": None, "metrics_missing": "not evaluated (no evaluate/metrics.json)"}
+    shown = {key: _percent(metrics, key) for key in KEY_METRICS if _percent(metrics, key) is not None}
+    return {"metrics": shown or None, "metrics_missing": "none of the key metrics in evaluate/metrics.json"}
 
 
 def total_loss(record: dict) -> float | None:
@@ -705,21 +529,22 @@ def _is_loss_term(key: str) -> bool:
     return key.rsplit(".", 1)[-1].startswith("loss")
 
 
-def _run_chart(run: RunFolder) -> str:
-    """The loss chart, or why there is none (post-hoc runs have no training log)."""
+def _run_chart(run: RunFolder) -> dict:
+    """The loss chart (``chart``), or why there is none (post-hoc runs have no training log)."""
     if run.log is None:
         stage = (run.meta or {}).get("stage")
         reason = " (post-hoc method: the model was not trained)" if stage == "posthoc" else ""
-        return f'<p class="muted no-log">no training log{_e(reason)}</p>'
+        return {"chart": None, "no_log": f"no training log{reason}"}
     points = [(record.get("epoch", i + 1), total_loss(record)) for i, record in enumerate(run.log)]
     points = [(float(epoch), loss) for epoch, loss in points if loss is not None and isinstance(epoch, (int, float))]
     if not points:
-        return '<p class="muted no-log">training log without loss values</p>'
-    return loss_chart_svg(points)
+        return {"chart": None, "no_log": "training log without loss values"}
+    return {"chart": loss_chart(points), "no_log": ""}
 
 
-def loss_chart_svg(points: list[tuple[float, float]], width: int = 360, height: int = 150) -> str:
-    """An inline SVG line chart of (epoch, total loss), with min/max labels on both axes."""
+def loss_chart(points: list[tuple[float, float]], width: int = 360, height: int = 150) -> dict:
+    """The coordinates of a line chart of (epoch, total loss) with min/max labels on both axes (drawn as
+    an inline SVG by runs.html.j2): the polyline, its dots (up to 40 points) and the labels."""
     left, right, top, bottom = 52, 10, 18, 26
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     x0, x1 = min(xs), max(max(xs), min(xs) + 1e-9)
@@ -732,17 +557,11 @@ def loss_chart_svg(points: list[tuple[float, float]], width: int = 360, height: 
         return height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom)
 
     base = height - bottom
-    line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in points)
-    dots = "".join(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2"/>' for x, y in points) if len(points) <= 40 else ""
     labels = [(left, 12, "start", "total loss per epoch"),
               (left - 4, sy(y1) + 4, "end", f"{max(ys):.3g}"), (left - 4, sy(y0) + 4, "end", f"{y0:.3g}"),
               (sx(x0), base + 14, "middle", f"{x0:g}"), (sx(x1), base + 14, "middle", f"{max(xs):g}"),
               ((left + width - right) / 2, height - 2, "middle", "epoch")]
-    texts = "".join(f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" text-anchor="{anchor}">{_e(text)}</text>'
-                    for x, y, anchor, text in labels)
-    return (f'<svg class="loss-chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-            f'role="img" aria-label="total training loss per epoch"><title>total loss per epoch</title>{texts}'
-            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#999"/>'
-            f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="#999"/>'
-            f'<polyline points="{line}" fill="none" stroke="#4c78a8" stroke-width="1.5"/>'
-            f'<g fill="#4c78a8">{dots}</g></svg>')
+    return {"width": width, "height": height, "left": left, "right": width - right, "top": top, "base": base,
+            "line": " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in points),
+            "dots": [(f"{sx(x):.1f}", f"{sy(y):.1f}") for x, y in points] if len(points) <= 40 else [],
+            "labels": [(f"{x:.1f}", f"{y:.1f}", anchor, text) for x, y, anchor, text in labels]}

@@ -30,24 +30,6 @@ CELL_COLUMNS = ["row_id", "row_name", "dataset", "model", "run", "column",
 REPRODUCED, NOT_RUN, NO_METRIC, OTHER_WORK = "reproduced", "not run", "no metric", "other work, not reproduced"
 TABLE_KEYS = {"title", "csv", "key", "label", "dataset", "model", "rows", "extra_rows"}
 REQUIRED_TABLE_KEYS = ("title", "csv", "key", "label", "dataset", "rows")
-# classes of to_html; the report page includes this style sheet once
-TABLE_CSS = """
-table.paper-table { border-collapse: collapse; font-size: 0.85em; }
-table.paper-table caption { font-weight: bold; text-align: left; padding: 0.3em 0; }
-table.paper-table th, table.paper-table td { border: 1px solid #ccc; padding: 0.2em 0.4em; vertical-align: top; }
-table.paper-table td.cell { text-align: right; white-space: nowrap; }
-table.paper-table .paper, table.paper-table .n, table.paper-table .run { color: #666; font-size: 0.85em; }
-table.paper-table td.good .diff { color: #1a7f37; }
-table.paper-table td.bad .diff { color: #b42318; }
-table.paper-table tr.not-run, table.paper-table td.no-metric { background: #fdecea; }
-table.paper-table tr.other-work { background: #f3f3f3; color: #555; }
-table.paper-table tr.extra td.row-id { font-style: italic; }
-table.paper-table td.gain-better { color: #1a7f37; text-align: right; white-space: nowrap; }
-table.paper-table td.gain-worse { color: #b42318; text-align: right; white-space: nowrap; }
-table.paper-table td.gain-unclear { text-align: right; white-space: nowrap; }
-table.paper-table .note { color: #b42318; font-weight: bold; font-size: 0.85em; }
-table.paper-table tr.other-work .note { color: #555; font-weight: normal; }
-"""
 
 
 @dataclass
@@ -338,7 +320,7 @@ def _styler(result: TableResult, styler: type[Styler], row_id, name, cell, heade
 
 
 def to_html(result: TableResult) -> str:
-    """A ``<table class="paper-table" id=NAME>`` fragment (style: :data:`TABLE_CSS`, which the report
+    """A ``<table class="paper-table" id=NAME>`` fragment (style: ``templates/paper_table.css``, which the report
     page includes once): each row classed by its status (``reproduced``, ``not-run``, ``other-work``;
     ``extra`` when not in the paper), each cell ours, the paper's value and the difference, classed
     ``good``/``bad`` by the difference (``missing``, ``no-metric`` without ours)."""

@@ -13,7 +13,8 @@ JSON of ``python -m harness claims`` and PNG figures (``--figure``: id, caption 
 the first and the last ``=``). The long-tail figure (per-category AP against train instances) is drawn
 here from the metrics files' per-category AP of the runs ``--long-tail-runs`` names (default: LVIS,
 Faster R50, baseline and bags) and each data set's train file (``--train-stats``). Inputs left out show a "not available" note; a
-file that is named but missing is an error. The page embeds everything (no external references).
+file that is named but missing is an error. The page, rendered from the jinja2 templates of
+``harness/report/templates/``, embeds everything (no external references).
 """
 
 import argparse

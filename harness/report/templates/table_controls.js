@@ -1,24 +1,10 @@
-"""Sorting and filtering of the report's tables, in the page itself (no external script or style).
-
-:func:`table_block` wraps a table with a filter box; :data:`TABLE_SCRIPT` (one inline ``<script>`` at the
-end of the page) makes every header of a wrapped table's ``<thead>`` sort its rows when clicked (again:
-the other way round; ``aria-sort`` says which) and the box hide the rows that do not contain every word
-typed (case-insensitive). A column whose filled cells all start with a number (``22.24 ± 0.44``,
-``(10)``, ``+0.88 (...)``) sorts by that number, any other as text with numbers in order; empty cells and
-"—" stay last either way. Without JavaScript the tables are shown as they are.
-"""
-
-import html
-
-TABLE_CONTROLS_CSS = """
-.table-tools { margin: 0.4em 0 0.2em; font-size: 0.9em; }
-.table-tools input.table-filter { width: 18em; padding: 0.15em 0.4em; }
-.table-block table thead th { cursor: pointer; user-select: none; }
-.table-block table thead th[aria-sort="ascending"]::after { content: " \\25B2"; font-size: 0.7em; }
-.table-block table thead th[aria-sort="descending"]::after { content: " \\25BC"; font-size: 0.7em; }
-"""
-
-TABLE_SCRIPT = r"""
+/* Sorting and filtering of the report's tables (page.html.j2 includes this file verbatim, once).
+   Every header of a table inside a div.table-block (the table_block macro of macros.html.j2) sorts the
+   rows when clicked (again: the other way round; aria-sort says which), and the block's filter box hides
+   the rows that do not contain every word typed (case-insensitive). A column whose filled cells all start
+   with a number ("22.24 \u00b1 0.44", "(10)", "+0.88 (...)") sorts by that number, any other as text with
+   numbers in order; empty cells and an em dash stay last either way. Without JavaScript the tables are shown
+   as they are. */
 (function () {
   "use strict";
   var NUMBER = /^\(?\s*([-+]?\d+(?:\.\d+)?)/;
@@ -76,15 +62,3 @@ TABLE_SCRIPT = r"""
     if (input && count) { input.addEventListener("input", function () { filter(table, input, count); }); }
   });
 })();
-"""
-
-
-def table_block(table_html: str, label: str, scroll: bool = True) -> str:
-    """``table_html`` with a filter box above it, in a ``<div class="table-block">`` the script enhances
-    (``label`` names the table for screen readers); ``scroll``: in a box that scrolls sideways (wide
-    tables), else as wide as the page (the claims table, whose text wraps)."""
-    tools = (f'<div class="table-tools"><input type="search" class="table-filter" placeholder="filter rows" '
-             f'aria-label="filter the rows of {html.escape(label)}"> <span class="filter-count muted"></span> '
-             '<span class="muted">(click a column header to sort)</span></div>')
-    body = f'<div class="scroll">{table_html}</div>' if scroll else table_html
-    return f'<div class="table-block">{tools}{body}</div>'
