@@ -135,7 +135,7 @@ def test_lvis_runs_start_from_one_coco_pretraining_per_architecture():
     result = snakemake(f"{lvis}/baseline/seed1/train/model.pth", f"{lvis}/rfs/seed2/train/model.pth", "-n", "-p",
                        "--forceall", "--cores", "1", "--configfile", "configs/profiles/default.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
-    trains = [line for line in result.stdout.splitlines() if " -m harness train " in line]
+    trains = [line for line in result.stdout.splitlines() if " -m harness.warm train " in line]
     pretrained = "--load-from results/default/runs/coco/faster_r50/baseline/seed0/train/model.pth"
     by_output = {line.split(" --out ")[1].split()[0]: line for line in trains}
     assert pretrained in by_output[f"{lvis}/baseline/seed1/train/model.pth"]
