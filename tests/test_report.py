@@ -314,7 +314,7 @@ def test_the_templates_escape_what_the_inputs_say(tmp_path):
     assert "because &lt;i&gt;so&lt;/i&gt;" in page and "cause: &lt;img src=x onerror=alert(1)&gt;" in page
     assert 'alt="Figure 1: a &#34;caption&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in page
     for section_id, missing in (("overview", "no Snakemake benchmark files"), ("tables", "no table fragments"),
-                                ("runs", "no runs given")):
+                                ("runs", "no runs given"), ("figures", "error analysis by bin not drawn")):
         section = re.search(rf'<section id="{section_id}">.*?</section>', page, re.S).group(0)
         assert f'<p class="not-available">not available: {missing}' in section, section_id
 

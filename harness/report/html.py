@@ -43,6 +43,8 @@ import jinja2
 from markupsafe import Markup
 
 from harness.errors import InputError
+from harness.report.errors import FIGURE_ID as ERROR_ANALYSIS_ID
+from harness.report.errors import error_analysis_part
 from harness.io import read_json
 
 STATUS_CLASSES = {"holds": "holds", "does not hold": "does-not-hold", "inconclusive": "inconclusive",
@@ -259,7 +261,7 @@ def _check_explicit_files(inputs: ReportInputs) -> None:
             raise InputError(path, None, f"train statistics of {dataset} do not exist")
     if inputs.claims_json is not None and not Path(inputs.claims_json).is_file():
         raise InputError(inputs.claims_json, None, "claims JSON does not exist (python -m harness claims)")
-    ids = [*inputs.tables, *(figure[0] for figure in inputs.figures), LONG_TAIL_ID]
+    ids = [*inputs.tables, *(figure[0] for figure in inputs.figures), LONG_TAIL_ID, ERROR_ANALYSIS_ID]
     repeated = sorted({i for i in ids if ids.count(i) > 1} | {i for i in ids if i in dict(SECTIONS)})
     if repeated:
         raise InputError("tables and figures", repeated[0], "ids must be unique and differ from the section ids")
@@ -287,11 +289,12 @@ def render_report(inputs: ReportInputs) -> str:
 
     runs = read_runs(inputs.metrics)
     long_tail = long_tail_figure(runs, inputs.train_stats, inputs.long_tail_runs)
+    errors = Markup(error_analysis_part(runs, inputs.long_tail_runs))  # why tail AP is low, per bin
     name = inputs.profile.get("profile", "unnamed profile")
     return TEMPLATES.get_template("page.html.j2").render(
         title=f"BAGS reproduction report: profile {name}", sections=SECTIONS, overview=_overview(inputs, runs),
         tables=_tables(inputs.tables, inputs.table_csvs), delta_metric=METRIC, claims=_claims(inputs.claims_json),
-        figures=_figures(inputs.figures, inputs.skipped_figures, long_tail), runs=_run_groups(runs))
+        figures=_figures(inputs.figures, inputs.skipped_figures, long_tail, [errors]), runs=_run_groups(runs))
 
 
 # ---- overview --------------------------------------------------------------------------------------
