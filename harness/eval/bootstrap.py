@@ -396,15 +396,23 @@ def match_image(ious: np.ndarray, gt_ignore: np.ndarray, gt_crowd: np.ndarray, i
     candidates = np.flatnonzero(ious.max(axis=1, initial=-1.0) >= min(limits))
     for d, row in zip(candidates.tolist(), ious[candidates][:, order].tolist()):
         for t, limit in enumerate(limits):
-            best, match = limit, -1
-            for g, iou in enumerate(row):
-                if taken[t][g] and not crowd[g]:
-                    continue
-                if match > -1 and not ignore[match] and ignore[g]:
-                    break
-                if iou >= best:
-                    best, match = iou, g
+            match = best_ground_truth(row, limit, taken[t], crowd, ignore)
             if match > -1:
                 taken[t][match] = True
                 state[t, d] = MATCHED_IGNORED if ignore[match] else MATCHED
     return state
+
+
+def best_ground_truth(row: list[float], limit: float, taken: list[bool], crowd, ignore) -> int:
+    """lvis-api's greedy choice for one detection: the position (in ``row``'s order: ground truth not
+    ignored first) of the ground truth it matches at IoU threshold ``limit``, -1 for none. A taken
+    non-crowd ground truth is skipped; once a non-ignored match is found, ignored ones are not tried."""
+    best, match = limit, -1
+    for g, iou in enumerate(row):
+        if taken[g] and not crowd[g]:
+            continue
+        if match > -1 and not ignore[match] and ignore[g]:
+            break
+        if iou >= best:
+            best, match = iou, g
+    return match

@@ -45,7 +45,7 @@ from harness.eval.ap import Evaluation
 # The bootstrap's re-done evaluation inputs: which detections and GTs lvis-api evaluates (federated rules,
 # top 300 per image and category) and pycocotools' IoUs.
 from harness.eval.bootstrap import (MATCHED, MATCHED_IGNORED, UNMATCHED, PairIous, _boxes, _detection_table,
-                                    _ground_truth_table)
+                                    _ground_truth_table, best_ground_truth)
 
 POS_THR, BG_THR = 0.5, 0.1
 FP_TYPES = ("Cls", "Loc", "Both", "Dupe", "Bkg")  # an FP's type is its index here
@@ -186,14 +186,7 @@ def greedy_match(ious: np.ndarray, gt_ignore: np.ndarray, gt_crowd: np.ndarray,
     state, match = np.full(ious.shape[0], UNMATCHED, dtype=np.int8), np.full(ious.shape[0], -1, dtype=np.int64)
     candidates = np.flatnonzero(ious.max(axis=1, initial=-1.0) >= limit)
     for d, row in zip(candidates.tolist(), ious[candidates][:, order].tolist()):
-        best, found = limit, -1
-        for g, iou in enumerate(row):
-            if taken[g] and not crowd[g]:
-                continue
-            if found > -1 and not ignore[found] and ignore[g]:
-                break
-            if iou >= best:
-                best, found = iou, g
+        found = best_ground_truth(row, limit, taken, crowd, ignore)
         if found > -1:
             taken[found] = True
             state[d], match[d] = (MATCHED_IGNORED if ignore[found] else MATCHED), order[found]
