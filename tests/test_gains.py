@@ -1,6 +1,7 @@
 """Gains over the baseline: hand-computed points, paired per-seed gains and bootstrap intervals."""
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -60,7 +61,12 @@ def test_one_seed_without_replicates_has_the_point_as_interval():
 def test_html_marks_cells_by_the_side_of_zero_their_interval_is_on():
     gains = gains_table(TWO_SEEDS)
     fragment = to_html(gains)
-    assert 'id="gains"' in fragment and 'class="gain-better"' in fragment and "+4.50" in fragment
+    assert 'id="gains"' in fragment and "+4.50 (+4.00 to +5.00)" in fragment
+    assert re.search(r'<td class="[^"]*\bgain-better">\+4\.50', fragment)
+    worse = gains.assign(gain=-gains["gain"], low=-gains["high"], high=-gains["low"], run="<b>x</b>")
+    fragment = to_html(worse)
+    assert re.search(r'<td class="[^"]*\bgain-worse">-4\.50', fragment)
+    assert "&lt;b&gt;x&lt;/b&gt;" in fragment and "<b>" not in fragment  # run names are escaped
 
 
 def test_cli_writes_csv_and_fragment_and_rejects_a_table_without_baselines(tmp_path, capsys):

@@ -17,14 +17,15 @@ are left out. This is the table behind the README's "run - baseline" numbers and
 section.
 """
 
-import html
 import math
 import zlib
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 from harness.report.claims import LEVEL, Measurements, RunRef, draw_values, measurements
+from harness.report.tables import PaperTableStyler
 
 BASELINE_RUN = "baseline"
 DEFAULT_METRICS = ("AP", "APr", "APc", "APf", "AP1", "AP2", "AP3", "AP4", "ACCbg", "ACCfg")
@@ -88,24 +89,30 @@ def format_gain(row: dict | pd.Series, digits: int = 2) -> str:
 
 
 def to_html(gains: pd.DataFrame, metrics=("AP", "AP1", "AP2", "AP3", "AP4", "APr")) -> str:
-    """A ``<table id="gains">`` fragment: one row per run, one cell per metric, ``gain (low to high)``.
+    """A ``<table class="paper-table" id="gains">`` fragment (a pandas Styler through the paper tables'
+    template): one row per run, one cell per metric, ``gain (low to high)``.
 
-    A cell whose interval excludes 0 is marked ``better`` or ``worse``; one that straddles it, ``unclear``.
+    A cell whose interval excludes 0 is classed ``gain-better`` or ``gain-worse``; one that straddles it,
+    ``gain-unclear``; a metric the run lacks, ``gain-missing`` (empty).
     """
     shown = [m for m in metrics if m in set(gains["metric"])]
-    head = "".join(f"<th>{html.escape(m)}</th>" for m in ["data set / model", "run", "seeds", *shown])
-    lines = ['<table class="paper-table" id="gains">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
-    for (dataset, model, run), rows in gains.groupby(["dataset", "model", "run"], sort=False):
-        by_metric = {row["metric"]: row for _, row in rows.iterrows()}
-        cells = [_gain_cell(by_metric.get(m)) for m in shown]
-        lines.append(f"<tr><td>{html.escape(f'{dataset} / {model}')}</td><td>{html.escape(run)}</td>"
-                     f"<td>{int(rows['seeds'].iloc[0])}</td>{''.join(cells)}</tr>")
-    lines += ["</tbody>", "</table>"]
-    return "\n".join(lines)
+    labels = ["data set / model", "run", "seeds", *shown]
+    rows, classes = [], []
+    for (dataset, model, run), group in gains.groupby(["dataset", "model", "run"], sort=False):
+        by_metric = {row["metric"]: row for _, row in group.iterrows()}
+        rows.append([f"{dataset} / {model}", run, int(group["seeds"].iloc[0]),
+                     *(format_gain(by_metric[m]) if m in by_metric else "" for m in shown)])
+        classes.append(["scope", "run", "seeds", *(_gain_class(by_metric.get(m)) for m in shown)])
+    columns = range(len(labels))
+    styler = PaperTableStyler(pd.DataFrame(rows, columns=columns), cell_ids=False)
+    styler = styler.hide(axis="index").format(escape="html").format_index(lambda i: escape(labels[i]), axis=1)
+    styler.set_td_classes(pd.DataFrame(classes, columns=columns))
+    return styler.to_html(table_attributes=Markup('class="paper-table" id="gains"'), exclude_styles=True,
+                          caption="Gains over the baseline (percent points, 95 % interval)")
 
 
-def _gain_cell(row: pd.Series | None) -> str:
+def _gain_class(row: pd.Series | None) -> str:
+    """``gain-better``/``gain-worse`` when the interval excludes 0 above/below, ``gain-unclear`` when it does not."""
     if row is None:
-        return "<td></td>"
-    side = "better" if row["low"] > 0 else "worse" if row["high"] < 0 else "unclear"
-    return f'<td class="gain-{side}">{html.escape(format_gain(row))}</td>'
+        return "gain-missing"
+    return "gain-better" if row["low"] > 0 else "gain-worse" if row["high"] < 0 else "gain-unclear"
