@@ -9,8 +9,8 @@ import pytest
 from conftest import LVIS_V05_STATS, REPO, run_harness
 from harness.eval.ap import average_precision, evaluate_detections
 from harness.eval.bins import train_bins
-from harness.eval.bootstrap import (bootstrap_metrics, image_ids_digest, match_detections, match_image,
-                                    resample_counts)
+from harness.eval.bootstrap import bootstrap_metrics, image_ids_digest, match_detections, resample_counts
+from harness.eval.matching import match_image
 from test_evaluate import padded_lvis_case
 
 CASE = REPO / "tests" / "fixtures" / "eval_case"

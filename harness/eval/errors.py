@@ -42,10 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.eval.ap import Evaluation
-# The bootstrap's re-done evaluation inputs: which detections and GTs lvis-api evaluates (federated rules,
-# top 300 per image and category) and pycocotools' IoUs.
-from harness.eval.bootstrap import (MATCHED, MATCHED_IGNORED, UNMATCHED, PairIous, _boxes, _detection_table,
-                                    _ground_truth_table, best_ground_truth)
+from harness.eval.matching import (MATCHED, MATCHED_IGNORED, UNMATCHED, PairIous, best_ground_truth,
+                                   detection_table, entry_boxes, ground_truth_table)
 
 POS_THR, BG_THR = 0.5, 0.1
 FP_TYPES = ("Cls", "Loc", "Both", "Dupe", "Bkg")  # an FP's type is its index here
@@ -68,8 +66,9 @@ COUNT_KEYS = ("GT", "TP", "GT_Cls", "GT_Loc", *ERROR_TYPES)
 
 @dataclass
 class Outcomes:
-    """The matching at pos_thr and the errors: D evaluated detections (the bootstrap's detection table,
-    sorted by image, category, score desc, id), G ground truths (its ground-truth table, file order)."""
+    """The matching at pos_thr and the errors: D evaluated detections (the detection table of
+    :mod:`harness.eval.matching`, sorted by image, category, score desc, id), G ground truths (its
+    ground-truth table, file order)."""
     state: np.ndarray       # (D,) int8 UNMATCHED / MATCHED / MATCHED_IGNORED
     error: np.ndarray       # (D,) int8 index into FP_TYPES for a false positive, NO_ERROR otherwise
     target: np.ndarray      # (D,) int64 row of the GT a Loc / Cls error targets, -1 otherwise
@@ -118,9 +117,9 @@ def category_errors(evaluation: Evaluation, pos_thr: float = POS_THR, bg_thr: fl
     p = evaluation.evaluator.params
     image_ids = np.sort(np.asarray(p.imgIds, dtype=np.int64))
     category_ids = np.sort(np.asarray(p.catIds, dtype=np.int64))
-    boxes = _boxes(evaluation.dets)
-    gt = _ground_truth_table(evaluation.gt, image_ids, category_ids, p.areaRng[0])
-    dt = _detection_table(evaluation, boxes, image_ids, category_ids, gt, p.areaRng[0], p.maxDets[-1])
+    boxes = entry_boxes(evaluation.dets)
+    gt = ground_truth_table(evaluation.gt, image_ids, category_ids, p.areaRng[0])
+    dt = detection_table(evaluation, boxes, image_ids, category_ids, gt, p.areaRng[0], p.maxDets[-1])
     outcomes = classify(PairIous(evaluation, boxes), gt, dt, image_ids, pos_thr, bg_thr)
     positives = np.bincount(gt["category"][~gt["ignore"]], minlength=len(category_ids))
     score = dict(num_categories=len(category_ids), positives=positives,
@@ -136,8 +135,8 @@ def classify(ious: PairIous, gt: dict, dt: dict, image_ids: np.ndarray, pos_thr:
              bg_thr: float) -> Outcomes:
     """Match every image's detections at pos_thr and type its false positives (module docstring).
 
-    ``gt`` / ``dt``: the bootstrap's (G,) / (D,) tables; one IoU matrix per image (its detections x its
-    ground truths, every category), sliced per category for the matching.
+    ``gt`` / ``dt``: :mod:`harness.eval.matching`'s (G,) / (D,) tables; one IoU matrix per image (its
+    detections x its ground truths, every category), sliced per category for the matching.
     """
     count = len(dt["id"])
     outcomes = Outcomes(np.full(count, UNMATCHED, dtype=np.int8), np.full(count, NO_ERROR, dtype=np.int8),
@@ -171,13 +170,13 @@ def _match_image(matrix: np.ndarray, dets: np.ndarray, gts: np.ndarray, dt: dict
 def greedy_match(ious: np.ndarray, gt_ignore: np.ndarray, gt_crowd: np.ndarray,
                  thr: float) -> tuple[np.ndarray, np.ndarray]:
     """lvis-api ``evaluate_img`` at one IoU threshold, also saying which GT each detection took (which
-    :func:`harness.eval.bootstrap.match_image`, all thresholds at once, does not).
+    :func:`harness.eval.matching.match_image`, all thresholds at once, does not).
 
     Args:
         ious: (D, G) IoU of detections (score order) with ground truths (file order).
         gt_ignore, gt_crowd: (G,) bool.
     Returns:
-        (D,) int8 state (as :func:`harness.eval.bootstrap.match_image`) and (D,) int64 column of the
+        (D,) int8 state (as :func:`harness.eval.matching.match_image`) and (D,) int64 column of the
         GT taken, -1 for none.
     """
     order = np.argsort(gt_ignore, kind="stable")  # non-ignored first
