@@ -654,3 +654,10 @@ def test_a_malformed_skipped_figure_is_an_input_error():
     assert parse_skipped("figure3=lvis/faster_r50/rfs") == ("figure3", "lvis/faster_r50/rfs")
     with pytest.raises(InputError, match="--skipped-figure"):
         parse_skipped("figure3")
+
+
+def test_figure_captions_do_not_repeat_the_label_the_page_puts_before_them():
+    import yaml
+
+    figures = yaml.safe_load((REPO / "configs" / "paper" / "figures.yaml").read_text())["figures"]
+    assert figures and all(not spec["caption"].lower().startswith("figure") for spec in figures.values())
