@@ -38,8 +38,9 @@ smoke:
 
 # Unit tests first (seconds each, fail fast), then the pipeline tests (detector trainings, the smoke
 # workflow end to end). Each selection must collect tests: pytest exits 5 on an empty one.
-# The SLURM test (marker slurm) runs the smoke profile on a one-node cluster and again locally (about an
-# hour on 2 cores): only `make test-slurm` runs it, `make test` (and so CI) does not.
+# The pipeline tests include one baseline and its BAGS run through SLURM on a one-node cluster (as root; about
+# 7 minutes). The whole smoke profile through SLURM (marker slurm; about an hour on 2 cores) runs only in
+# `make test-slurm`.
 test: setup browser
 	$(PYTHON) -m pytest -m "not pipeline and not slurm"
 	$(PYTHON) -m pytest -m "pipeline and not slurm"

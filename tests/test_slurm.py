@@ -85,7 +85,9 @@ def test_local_cluster_script_writes_one_node_without_gres_on_a_cpu_machine():
         assert "Gres" not in conf and "PartitionName=gpu" not in conf
 
 
-# --- the smoke profile through SLURM (marker slurm: `make test-slurm`; about an hour on 2 cores) ---
+# --- the workflow through SLURM on the one-node cluster ---
+# `make test` (marker pipeline, so CI): one baseline and its BAGS run (11 jobs: every torch rule but posthoc).
+# `make test-slurm` (marker slurm; about an hour on 2 cores): the whole smoke profile.
 
 SMOKE = ("--configfile", "configs/profiles/smoke.yaml")
 # The local reference runs with --cores 2: one thread per torch job (JOB_THREADS). The cluster run gives its
@@ -94,6 +96,7 @@ SAME_THREADS = ("--set-threads", *(f"{rule}=1" for rule in ("train", "cache_feat
 # The local cluster has no accounting database: the executor asks squeue (finished jobs stay listed for an
 # hour, MinJobAge) and checks every 5 s instead of 40 (a one-node cluster answers at once).
 LOCAL_CLUSTER = ("--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5")
+SMALL_DAG = tuple(f"results/smoke/runs/lvis/faster_r50/{run}/seed0/evaluate/metrics.json" for run in ("baseline", "bags"))
 
 
 def _copy_workflow(where: Path) -> Path:
@@ -110,34 +113,43 @@ def _metrics(workdir: Path) -> dict[str, dict]:
             for path in sorted(results.glob("runs/**/evaluate/metrics.json"))}
 
 
-@pytest.mark.slurm
-def test_smoke_profile_through_slurm_equals_a_local_run(tmp_path):
+def _need_a_cluster() -> None:
     if os.geteuid() != 0:
         pytest.skip("the one-node cluster needs root (munged, slurmctld, slurmd)")
     if shutil.which("slurmctld") is None and shutil.which("apt-get") is None:
         pytest.skip("no SLURM and no apt-get to install it")
-    local, cluster = _copy_workflow(tmp_path / "local"), _copy_workflow(tmp_path / "cluster")
-    # One cluster session: the run, its rerun, and a copy of the job completion log before teardown.
-    state = tmp_path / "slurm-state"
-    profile_run = [*SNAKEMAKE, "--profile", "workflow/profiles/slurm", *SMOKE, *SAME_THREADS, *LOCAL_CLUSTER]
+
+
+def _through_slurm(cluster: Path, targets: tuple[str, ...]) -> float:
+    """Run ``targets`` (all of the smoke profile when empty) through the SLURM profile on a one-node cluster,
+    then again (the rerun), in one cluster session; keep run.log, rerun.log and the job completion log after
+    each in ``cluster``. Returns the first run's wall time in seconds, the cluster's start-up included."""
+    state = cluster.parent / "slurm-state"
+    profile_run = [*SNAKEMAKE, *targets, "--profile", "workflow/profiles/slurm", *SMOKE, *SAME_THREADS,
+                   *LOCAL_CLUSTER]
     script = (f"{' '.join(profile_run)} > run.log 2>&1 || exit 1; date +%s.%N > run.end; "
               f"cp {state}/jobcomp.log jobcomp.log; "
               f"{' '.join(profile_run)} > rerun.log 2>&1 || exit 2; cp {state}/jobcomp.log jobcomp_after_rerun.log")
     start = time.time()
     session = subprocess.run(["bash", str(LOCAL_SLURM), "--", "bash", "-c", script], cwd=cluster,
                              env={**os.environ, "LOCAL_SLURM_DIR": str(state)}, capture_output=True, text=True)
-    cluster_seconds = float((cluster / "run.end").read_text()) - start if (cluster / "run.end").exists() else None
     logs = "".join((cluster / name).read_text()[-4000:] for name in ("run.log", "rerun.log")
                    if (cluster / name).exists())
     assert session.returncode == 0, session.stderr[-3000:] + logs
-    print(f"\nsmoke profile through SLURM: {cluster_seconds:.0f} s (including the cluster's start-up)")
-    start = time.time()
-    result = snakemake("--cores", "2", *SMOKE, cwd=local)
-    local_seconds = time.time() - start
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    print(f"smoke profile locally (--cores 2): {local_seconds:.0f} s")
+    return float((cluster / "run.end").read_text()) - start
 
-    # Every job of the run went through sbatch: one completed SLURM job per non-local Snakemake job.
+
+def _locally(local: Path, targets: tuple[str, ...]) -> float:
+    """The same targets with ``--cores 2`` on this machine; returns the wall time in seconds."""
+    start = time.time()
+    result = snakemake(*targets, "--cores", "2", *SMOKE, cwd=local)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return time.time() - start
+
+
+def _check_every_job_went_through_sbatch(cluster: Path) -> int:
+    """One completed SLURM job per non-local Snakemake job, with the job ids Snakemake reported; a rerun
+    that submits nothing. Returns the number of jobs."""
     run_log = (cluster / "run.log").read_text()
     stats = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal\s+(\d+)", run_log, re.DOTALL)
     assert stats, run_log[-3000:]
@@ -148,12 +160,38 @@ def test_smoke_profile_through_slurm_equals_a_local_run(tmp_path):
     assert len(submitted) == len(completions) == expected, (len(submitted), len(completions), expected)
     assert all("JobState=COMPLETED" in line for line in completions)
     assert {re.search(r"JobId=(\d+)", line).group(1) for line in completions} == set(submitted)
-    # The rerun is a no-op: nothing to do, no job submitted.
     rerun = (cluster / "rerun.log").read_text()
     assert "Nothing to be done" in rerun and "has been submitted" not in rerun
     assert (cluster / "jobcomp_after_rerun.log").read_text() == (cluster / "jobcomp.log").read_text()
-    # The same metrics as the local run of the same profile and seed.
+    return expected
+
+
+def _check_same_metrics(local: Path, cluster: Path, at_least: int) -> None:
     local_metrics, cluster_metrics = _metrics(local), _metrics(cluster)
-    assert len(local_metrics) >= 30 and local_metrics.keys() == cluster_metrics.keys()
+    assert len(local_metrics) >= at_least and local_metrics.keys() == cluster_metrics.keys()
     different = [name for name in local_metrics if local_metrics[name] != cluster_metrics[name]]
     assert not different, different
+
+
+@pytest.mark.pipeline
+def test_a_baseline_and_its_bags_run_through_slurm_equal_a_local_run(tmp_path):
+    _need_a_cluster()
+    local, cluster = _copy_workflow(tmp_path / "local"), _copy_workflow(tmp_path / "cluster")
+    cluster_seconds = _through_slurm(cluster, SMALL_DAG)
+    local_seconds = _locally(local, SMALL_DAG)
+    jobs = _check_every_job_went_through_sbatch(cluster)
+    assert jobs == 11  # synth x2, groups, train x2, cache_features, retrain_classifier, predict x2, evaluate x2
+    _check_same_metrics(local, cluster, at_least=2)
+    print(f"\n{jobs} jobs through SLURM: {cluster_seconds:.0f} s (cluster start-up included); "
+          f"locally (--cores 2): {local_seconds:.0f} s")
+
+
+@pytest.mark.slurm
+def test_smoke_profile_through_slurm_equals_a_local_run(tmp_path):
+    _need_a_cluster()
+    local, cluster = _copy_workflow(tmp_path / "local"), _copy_workflow(tmp_path / "cluster")
+    cluster_seconds = _through_slurm(cluster, ())
+    print(f"\nsmoke profile through SLURM: {cluster_seconds:.0f} s (including the cluster's start-up)")
+    print(f"smoke profile locally (--cores 2): {_locally(local, ()):.0f} s")
+    _check_every_job_went_through_sbatch(cluster)
+    _check_same_metrics(local, cluster, at_least=30)
