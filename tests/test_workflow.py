@@ -144,6 +144,25 @@ def test_lvis_runs_start_from_one_coco_pretraining_per_architecture():
     assert len(trains) == 3  # one COCO pretraining serves both seeds
 
 
+def test_the_longest_chains_torch_jobs_start_first():
+    """Priorities (common.smk CHAIN_PRIORITY): the cascade's training (both HTCs start from it) above the HTC
+    DCN-MS chain above the HTC's, every Faster R50 job at 0; evaluation jobs keep the default."""
+    result = snakemake("-n", "--forceall", "--cores", "2", "--configfile", "configs/profiles/smoke.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    priority = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout):
+        rule, wildcards = re.match(r"(?:local)?rule (\w+):", block), re.search(r"wildcards: (.*)", block)
+        if rule and wildcards and "model=" in wildcards.group(1):
+            level = re.search(r"^\s+priority: (\d+)", block, re.MULTILINE)
+            model = re.search(r"model=(\w+)", wildcards.group(1)).group(1)
+            priority.setdefault((rule.group(1), model), set()).add(int(level.group(1)) if level else 0)
+    assert priority[("train", "cascade_x101")] == {5}
+    assert priority[("cache_features", "htc_x101_dcn_ms")] == priority[("predict", "htc_x101_dcn_ms")] == {4}
+    assert priority[("retrain_classifier", "htc_x101")] == {3}
+    assert priority[("train", "faster_r50")] == priority[("predict", "faster_r50")] == {0}
+    assert priority[("evaluate", "htc_x101_dcn_ms")] == {0}
+
+
 RUN_STAGES = ("train", "cache-features", "retrain-classifier", "posthoc", "predict", "evaluate", "weight-norms")
 RUN_FOLDER = re.compile(r"results/smoke/runs/([^/]+)/([^/]+)/([^/]+)/seed(\d+)/")
 

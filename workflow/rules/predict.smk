@@ -16,6 +16,7 @@ rule predict:
         harness=HARNESS,
         method=method_options,
         run=run_identity,
+    priority: chain_priority
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,

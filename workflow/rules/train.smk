@@ -31,6 +31,7 @@ rule train:
             f" --stuff {shlex.quote(input.stuff)}" if "stuff" in input.keys() else ""
         ),
         run=run_identity,
+    priority: chain_priority
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,
@@ -62,6 +63,7 @@ rule cache_features:
     params:
         harness=HARNESS,
         run=run_identity,
+    priority: chain_priority
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,
@@ -101,6 +103,7 @@ rule retrain_classifier:
         ),
         method=method_options,
         run=run_identity,
+    priority: chain_priority
     threads: 1
     resources:
         gpu=GPUS_PER_JOB,
@@ -159,6 +162,7 @@ rule posthoc:
             else ""
         ),
         run=run_identity,
+    priority: chain_priority
     threads: JOB_THREADS
     resources:
         gpu=GPUS_PER_JOB,
