@@ -124,6 +124,19 @@ def test_figure3_draws_a_panel_per_method_with_rho_and_bins(tmp_path):
     assert "Bin5" not in texts
 
 
+def test_figure3_has_seaborns_grid_on_the_norm_axis_and_none_on_the_counts_axis(tmp_path):
+    from harness.report.figure3 import figure3, read_norms
+
+    table = read_norms(write_norms(tmp_path / "n.csv", [0.2 + 0.05 * k for k in range(24)]))
+    fig = figure3({"baseline": table}, [10.0, 100.0, 1000.0])
+    norm_axis, counts_axis = fig.axes[0], fig.axes[1]
+    assert any(line.get_visible() for line in norm_axis.yaxis.get_gridlines())
+    assert not any(line.get_visible() for line in counts_axis.yaxis.get_gridlines())
+    assert norm_axis.spines["left"].get_edgecolor()[:3] == pytest.approx((0.8, 0.8, 0.8))  # whitegrid's light frame
+    assert plt.rcParams["axes.grid"] is False  # the style ends with the figure
+    plt.close(fig)
+
+
 def test_bin_edges_put_a_category_at_the_threshold_right_of_the_line():
     assert bin_edges([1, 2, 5, 10, 10, 50], [5, 10]) == [0.5, 2.5, 3.5, 6.5]
     assert bin_edges([1, 2], [100]) == [0.5, 2.5, 2.5]  # an empty last bin gets no width

@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 
 from harness.eval.errors import ERROR_TYPES  # noqa: E402
 from harness.report.long_tail import DEFAULT_RUNS, _names  # noqa: E402
+from harness.report.style import plot_style  # noqa: E402
 
 FIGURE_ID = "error-analysis"
 TYPE_NAMES = {"Cls": "classification", "Loc": "localisation", "Both": "classification and localisation",
@@ -106,11 +107,9 @@ def reading_sentence(table: pd.DataFrame, key: tuple[str, str], run_order: list[
 
 def draw_errors(table: pd.DataFrame, run_order: list[str]) -> bytes:
     """The PNG: one panel per (data set, model), bins on x, a bar per run stacked by error type."""
-    import seaborn as sns
-
     keys, runs = _panel_keys(table), runs_of(table, run_order)
     hatches = {run: RUN_HATCHES[r % len(RUN_HATCHES)] for r, run in enumerate(runs)}
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with plot_style():
         fig, axes = plt.subplots(1, len(keys), figsize=(5.6 * len(keys) + 2.4, 4.4), squeeze=False, sharey=True)
         for ax, key in zip(axes[0], keys):
             panel = table[(table.dataset == key[0]) & (table.model == key[1])]

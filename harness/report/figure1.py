@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from harness.report.style import counts_axis_without_grid, plot_style  # noqa: E402
+
 
 def draw_norm_panel(ax, table: pd.DataFrame, title: str) -> None:
     """One panel: foreground rows sorted by train count, background as a separate marker."""
@@ -21,6 +23,7 @@ def draw_norm_panel(ax, table: pd.DataFrame, title: str) -> None:
     counts_axis.set_yscale("log")
     counts_axis.set_ylim(0.8, max(10.0, 1.6 * float(foreground.train_instances.max())))
     counts_axis.set_ylabel("training instances (log)")
+    counts_axis_without_grid(counts_axis)
     ax.set_zorder(counts_axis.get_zorder() + 1)
     ax.patch.set_visible(False)
     ax.plot(positions, foreground.norm, ".-", color="#1f4e9c", lw=1, ms=4, label="category")
@@ -34,7 +37,8 @@ def draw_norm_panel(ax, table: pd.DataFrame, title: str) -> None:
 
 def figure1(tables: list[pd.DataFrame], titles: list[str], rhos: list[float]):
     """The whole figure: one panel per model (balanced first, long-tail second)."""
-    fig, axes = plt.subplots(1, len(tables), figsize=(6 * len(tables), 3.8), constrained_layout=True)
-    for ax, table, title, rho in zip(list(axes) if len(tables) > 1 else [axes], tables, titles, rhos):
-        draw_norm_panel(ax, table, f"{title}\nSpearman rho(norm, instances) = {rho:.2f}")
+    with plot_style():
+        fig, axes = plt.subplots(1, len(tables), figsize=(6 * len(tables), 3.8), constrained_layout=True)
+        for ax, table, title, rho in zip(list(axes) if len(tables) > 1 else [axes], tables, titles, rhos):
+            draw_norm_panel(ax, table, f"{title}\nSpearman rho(norm, instances) = {rho:.2f}")
     return fig

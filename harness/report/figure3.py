@@ -27,6 +27,7 @@ from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from harness.errors import InputError  # noqa: E402
 from harness.report.figure2 import save_png_svg  # noqa: E402
+from harness.report.style import counts_axis_without_grid, plot_style  # noqa: E402
 
 NORM_COLUMNS = ("category_id", "train_instances", "norm")
 # Okabe-Ito colours (colour-blind safe), one per panel in order.
@@ -84,6 +85,7 @@ def draw_counts(ax, foreground: pd.DataFrame):
     counts_axis.set_ylim(0.8, max(10.0, 3.0 * float(foreground.train_instances.max())))
     counts_axis.set_ylabel("training instances (log)", fontsize=10)
     counts_axis.tick_params(labelsize=9)
+    counts_axis_without_grid(counts_axis)
     ax.set_zorder(counts_axis.get_zorder() + 1)
     ax.patch.set_visible(False)
     return counts_axis
@@ -122,16 +124,17 @@ def figure3(tables: dict[str, pd.DataFrame], thresholds: list[float]):
     """The whole figure: one panel per model, two panels per row, one shared legend below."""
     columns = 1 if len(tables) == 1 else 2
     rows = math.ceil(len(tables) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 3.9 * rows + 0.4), layout="constrained",
-                             squeeze=False)
-    flat = list(axes.flat)
-    for k, (ax, (label, table)) in enumerate(zip(flat, tables.items())):
-        title = f"{label}: Spearman ρ(norm, instances) = {spearman_rho(table):.2f}"
-        draw_panel(ax, table, title, thresholds, PANEL_COLORS[k % len(PANEL_COLORS)])
-    for ax in flat[len(tables):]:
-        ax.set_visible(False)
-    fig.legend(handles=legend_handles(), loc="outside lower center", ncols=4 if columns > 1 else 2, fontsize=9,
-               frameon=False)
+    with plot_style():
+        fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 3.9 * rows + 0.4), layout="constrained",
+                                 squeeze=False)
+        flat = list(axes.flat)
+        for k, (ax, (label, table)) in enumerate(zip(flat, tables.items())):
+            title = f"{label}: Spearman ρ(norm, instances) = {spearman_rho(table):.2f}"
+            draw_panel(ax, table, title, thresholds, PANEL_COLORS[k % len(PANEL_COLORS)])
+        for ax in flat[len(tables):]:
+            ax.set_visible(False)
+        fig.legend(handles=legend_handles(), loc="outside lower center", ncols=4 if columns > 1 else 2, fontsize=9,
+                   frameon=False)
     return fig
 
 

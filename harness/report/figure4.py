@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from harness.report.figure2 import save_png_svg  # noqa: E402
+from harness.report.style import plot_style  # noqa: E402
 
 BETA_ORDER = ("0", "1", "2", "4", "8", "16", "n", "all")  # the paper's axis; other numbers go in numeric order
 SWEEP_METRICS = ("AP", "AP1", "AP2", "AP3", "AP4")
@@ -91,23 +92,24 @@ def figure4(sweep: pd.DataFrame, baseline_ap: float | None, betas=BETA_ORDER):
     ``betas``: the sweep's betas (those without runs are named in the note)."""
     present = sorted(set(sweep.beta), key=beta_key)
     position = {beta: k for k, beta in enumerate(present)}
-    fig, ax = plt.subplots(figsize=(8.0, 4.6), constrained_layout=True)
-    for metric in SWEEP_METRICS:
-        draw_metric(ax, sweep, metric, position)
-    if baseline_ap is not None:
-        ax.axhline(baseline_ap, color="#555555", linestyle="--", lw=1.3, label=f"baseline mAP ({baseline_ap:.1f})")
-    ax.set_xticks(range(len(present)), present, fontsize=10)
-    ax.set_xlim(-0.4, max(len(present) - 0.6, 0.4))
-    ax.tick_params(axis="y", labelsize=10)
-    ax.set_xlabel('β (sampled "others" : positives in a group)', fontsize=10)
-    ax.set_ylabel("AP (%)", fontsize=10)
-    ax.set_title("Influence of the sampling ratio β (BAGS, Faster R50, LVIS)", fontsize=11)
-    ax.grid(axis="y", color="#e0e0e0", lw=0.8)
-    handles, labels = ax.get_legend_handles_labels()
-    order = sorted(range(len(labels)), key=lambda k: labels[k].startswith("baseline"))  # baseline last
-    ax.legend([handles[k] for k in order], [labels[k] for k in order], loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              fontsize=9, frameon=False)
-    fig.supxlabel("\n".join(textwrap.wrap(figure_note(sweep, betas), 100)), fontsize=9, color="#333333")
+    with plot_style():
+        fig, ax = plt.subplots(figsize=(8.0, 4.6), constrained_layout=True)
+        for metric in SWEEP_METRICS:
+            draw_metric(ax, sweep, metric, position)
+        if baseline_ap is not None:
+            ax.axhline(baseline_ap, color="#555555", linestyle="--", lw=1.3, label=f"baseline mAP ({baseline_ap:.1f})")
+        ax.set_xticks(range(len(present)), present, fontsize=10)
+        ax.set_xlim(-0.4, max(len(present) - 0.6, 0.4))
+        ax.tick_params(axis="y", labelsize=10)
+        ax.set_xlabel('β (sampled "others" : positives in a group)', fontsize=10)
+        ax.set_ylabel("AP (%)", fontsize=10)
+        ax.set_title("Influence of the sampling ratio β (BAGS, Faster R50, LVIS)", fontsize=11)
+        ax.grid(axis="x", visible=False)  # whitegrid draws both; beta is categorical
+        handles, labels = ax.get_legend_handles_labels()
+        order = sorted(range(len(labels)), key=lambda k: labels[k].startswith("baseline"))  # baseline last
+        ax.legend([handles[k] for k in order], [labels[k] for k in order], loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize=9, frameon=False)
+        fig.supxlabel("\n".join(textwrap.wrap(figure_note(sweep, betas), 100)), fontsize=9, color="#333333")
     return fig
 
 

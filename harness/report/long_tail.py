@@ -28,6 +28,7 @@ import pandas as pd  # noqa: E402
 from harness.algorithms.group_layout import count_bin  # noqa: E402
 from harness.data.category_stats import load_category_stats  # noqa: E402
 from harness.eval.bins import train_bins  # noqa: E402
+from harness.report.style import plot_style  # noqa: E402
 
 DEFAULT_RUNS = (("lvis", "faster_r50", "baseline"), ("lvis", "faster_r50", "bags"))
 POINT_COLUMNS = ["dataset", "model", "run", "category_id", "train_instances", "ap"]
@@ -137,12 +138,10 @@ def bin_means(points: pd.DataFrame, edges) -> pd.DataFrame:
 
 def draw_long_tail(points: pd.DataFrame, edges: dict[tuple, tuple], run_order: list[str]) -> bytes:
     """The PNG of one panel per (dataset, model) of ``points``, side by side, styled with seaborn."""
-    import seaborn as sns
-
     keys = list(edges)
     runs = [run for run in dict.fromkeys(run_order) if run in set(points.run)]
     colors = dict(zip(runs, PALETTE))
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with plot_style():
         fig, axes = plt.subplots(1, len(keys), figsize=(6.2 * len(keys), 4.4), squeeze=False, sharey=True)
         top = min(103.0, 1.1 * float(points.ap.max()) + 6.0)
         for i, (ax, key) in enumerate(zip(axes[0], keys)):
